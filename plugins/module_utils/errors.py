@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Exceptions shared by every layer.
+
+This is the bottom layer: the wait loop, the HTTP layer and the vendor clients all raise or
+catch these, so none of them has to import another to agree on what "transient" means.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class AsyncOpsError(Exception):
+    """An error with a one-sentence message and structured fields for the task result.
+
+    ``fields`` lands in ``fail_json`` as top-level keys (``http_status``, ``error``, ``url``...),
+    so playbooks can branch on them without parsing ``msg``.
+    """
+
+    def __init__(self, message, **fields):
+        super(AsyncOpsError, self).__init__(message)
+        self.message = message
+        self.fields = dict((k, v) for k, v in fields.items() if v is not None)
+
+    def to_result(self):
+        result = dict(self.fields)
+        result['msg'] = self.message
+        return result
+
+
+class TransientError(AsyncOpsError):
+    """A failure that says nothing about the operation itself; asking again may work.
+
+    ``retry_after`` (seconds) is the server's hint for the earliest next attempt, if it gave one.
+    """
+
+    def __init__(self, message, retry_after=None, **fields):
+        super(TransientError, self).__init__(message, **fields)
+        self.retry_after = retry_after
+
+
+class TerminalError(AsyncOpsError):
+    """A failure that asking again cannot fix: bad credentials, unknown id, bad input."""

@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one HTTP layer: session set-up, failure classification, Retry-After, redaction.
+
+Vendor clients call :meth:`HttpClient.send`, look at vendor envelopes first (KSC puts
+``PxgError`` on any status, Alibaba throttles with HTTP 400), then call
+:meth:`HttpClient.raise_for_status` for everything they do not handle themselves.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import email.utils
+import json
+import re
+import time
+import traceback
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import (
+    TerminalError,
+    TransientError,
+)
+from ansible_collections.asyncops.jobs.plugins.module_utils.version import (
+    COLLECTION_NAME,
+    COLLECTION_VERSION,
+)
+
+USER_AGENT = '%s/%s' % (COLLECTION_NAME, COLLECTION_VERSION)
+TRANSIENT_STATUSES = frozenset([408, 429]) | frozenset(range(500, 600))
+BODY_EXCERPT_LENGTH = 300
+REDACTED = '********'
+
+# Query parameters and headers whose values are credentials wherever they appear.
+_SECRET_NAMES = (
+    'password', 'pass', 'passwd', 'secret', 'token', 'accesstoken', 'access_token', 'securitytoken',
+    'signature', 'authorization', 'x-ksc-session', 'x-acs-security-token', 'apikey', 'api_key',
+)
+_SECRET_QUERY_RE = re.compile(r'(?i)([?&](?:%s)=)[^&#]*' % '|'.join(re.escape(n) for n in _SECRET_NAMES))
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP-date (RFC 9110).
+
+    Returns None for a missing or unreadable value; a date in the past gives 0.
+    """
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        seconds = email.utils.mktime_tz(parsed) - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(seconds, 0.0)
+
+
+class HttpError(TerminalError):
+    """An HTTP answer the caller did not expect; carries ``http_status``, ``url`` and ``body``."""
+
+    def __init__(self, message, http_status=None, url=None, body=None, **fields):
+        super(HttpError, self).__init__(message, http_status=http_status, url=url, body=body, **fields)
+        self.http_status = http_status
+        self.url = url
+        self.body = body
+
+
+class TransientHttpError(TransientError):
+    """A connection failure, timeout, 408, 429 or 5xx: the request may work if sent again."""
+
+    def __init__(self, message, http_status=None, url=None, body=None, retry_after=None, **fields):
+        super(TransientHttpError, self).__init__(
+            message, retry_after=retry_after, http_status=http_status, url=url, body=body, **fields)
+        self.http_status = http_status
+        self.url = url
+        self.body = body
+
+
+class Redactor(object):
+    """Removes known secret values and credential-looking query parameters from text."""
+
+    def __init__(self, secrets=()):
+        self._secrets = set()
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret):
+        # Very short values would redact random substrings and make messages unreadable.
+        if secret and len(str(secret)) >= 4:
+            self._secrets.add(str(secret))
+
+    def __call__(self, text):
+        if text is None:
+            return None
+        text = _SECRET_QUERY_RE.sub(lambda m: m.group(1) + REDACTED, str(text))
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class HttpClient(object):
+    """One ``requests`` session per module run, with the collection's TLS and timeout rules.
+
+    ``verify`` is passed on every request, never set on the session: ``requests`` lets
+    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override a session-level CA path, and those are
+    set on many hosts and execution environments.
+    """
+
+    def __init__(self, base_url, validate_certs=True, ca_path=None, timeout=30.0, headers=None,
+                 auth=None, secrets=()):
+        if not HAS_REQUESTS:
+            raise TerminalError('The Python library requests is required on the host that runs this module.')
+        self.base_url = base_url.rstrip('/')
+        self.timeout = timeout
+        self.verify = (ca_path or True) if validate_certs else False
+        self.redact = Redactor(secrets)
+        self.session = requests.Session()
+        # Proxies (HTTPS_PROXY, NO_PROXY) still come from the environment through trust_env.
+        self.session.headers['User-Agent'] = '%s %s' % (USER_AGENT, requests.utils.default_user_agent())
+        if headers:
+            self.session.headers.update(headers)
+        self.session.auth = auth
+        if not validate_certs:
+            _silence_insecure_warning()
+
+    def url(self, path_or_url):
+        if re.match(r'(?i)^https?://', path_or_url):
+            return path_or_url
+        return '%s/%s' % (self.base_url, path_or_url.lstrip('/'))
+
+    def send(self, method, path_or_url, **kwargs):
+        """Send one request; connection-level failures raise :class:`TransientHttpError`.
+
+        Any HTTP status is returned as is: the caller decides what it means.
+        """
+        url = self.url(path_or_url)
+        kwargs.setdefault('timeout', self.timeout)
+        kwargs['verify'] = self.verify
+        try:
+            return self.session.request(method, url, **kwargs)
+        except requests.exceptions.SSLError as err:
+            raise TerminalError(
+                'TLS verification of %s failed; set ca_path to the CA that signed its certificate, '
+                'or validate_certs to false for a lab system: %s' % (self.redact(url), self.redact(_root_cause(err))),
+                url=self.redact(url))
+        except requests.exceptions.Timeout:
+            raise TransientHttpError(
+                'No answer from %s within %s s.' % (self.redact(url), _format(kwargs['timeout'])), url=self.redact(url))
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
+            raise TransientHttpError(
+                'Connection to %s failed: %s' % (self.redact(url), self.redact(_root_cause(err))), url=self.redact(url))
+        except requests.exceptions.InvalidURL as err:
+            raise TerminalError('The URL %s is not valid: %s' % (self.redact(url), self.redact(err)), url=self.redact(url))
+
+    def request(self, method, path_or_url, **kwargs):
+        """:meth:`send` plus :meth:`raise_for_status` for callers with no envelope of their own."""
+        response = self.send(method, path_or_url, **kwargs)
+        self.raise_for_status(response)
+        return response
+
+    def raise_for_status(self, response, what=None):
+        """Turn any status other than 2xx into :class:`TransientHttpError` or :class:`HttpError`."""
+        if 200 <= response.status_code < 300:
+            return
+        raise self.error_for(response, what)
+
+    def error_for(self, response, what=None, transient=None):
+        """The exception for a failed response, with the body excerpt and URL redacted."""
+        url = self.redact(response.url)
+        body = self.body_excerpt(response)
+        status = response.status_code
+        reason = what or ('%s %s' % (status, response.reason or '')).strip()
+        message = 'HTTP %s from %s' % (reason, url) if what is None else '%s (HTTP %s from %s)' % (what, status, url)
+        if body:
+            message += ': %s' % body
+        if transient is None:
+            transient = status in TRANSIENT_STATUSES
+        if transient:
+            return TransientHttpError(message, http_status=status, url=url, body=body,
+                                      retry_after=parse_retry_after(response.headers.get('Retry-After')))
+        return HttpError(message, http_status=status, url=url, body=body)
+
+    def body_excerpt(self, response, length=BODY_EXCERPT_LENGTH):
+        text = ' '.join((response.text or '').split())
+        if len(text) > length:
+            text = text[:length] + '...'
+        return self.redact(text)
+
+    def json(self, response):
+        """The JSON body; an unreadable body is transient (proxies truncate) but bounded by retries."""
+        try:
+            return response.json()
+        except ValueError:
+            raise TransientHttpError(
+                'The answer from %s is not valid JSON: %s' % (self.redact(response.url), self.body_excerpt(response, 120)),
+                http_status=response.status_code, url=self.redact(response.url))
+
+    def close(self):
+        self.session.close()
+
+
+def _root_cause(err):
+    """The innermost reason, without urllib3's long wrapper text."""
+    cause = err
+    while getattr(cause, '__cause__', None) is not None or getattr(cause, 'reason', None) is not None:
+        nxt = getattr(cause, 'reason', None) or cause.__cause__
+        if nxt is None or nxt is cause or isinstance(nxt, str):
+            break
+        cause = nxt
+    return '%s' % (cause,)
+
+
+def _format(seconds):
+    return ('%d' % seconds) if float(seconds).is_integer() else ('%s' % seconds)
+
+
+def _silence_insecure_warning():
+    try:
+        import urllib3
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    except Exception:  # pragma: no cover - only cosmetic
+        pass
+
+
+def dumps(data):
+    """Compact JSON, the one serializer request bodies use."""
+    return json.dumps(data, separators=(',', ':'), sort_keys=True)
