@@ -108,7 +108,7 @@ class WaitPolicy(object):
             poll_interval=params['poll_interval'],
             max_poll_interval=params['max_poll_interval'],
             retries=params['retries'],
-            request_timeout=params['request_timeout'],
+            request_timeout=params.get('request_timeout', 30.0),
         )
 
     def backoff_delay(self, step, rng):
