@@ -1,0 +1,168 @@
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The HTTP layer against a real in-process HTTPS server (the simulator kit), not mocks of requests."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import email.utils
+import socket
+
+import pytest
+
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError
+from ansible_collections.asyncops.jobs.plugins.module_utils.http import (
+    HttpClient,
+    HttpError,
+    Redactor,
+    TransientHttpError,
+    parse_retry_after,
+)
+from ansible_collections.asyncops.jobs.plugins.module_utils.version import COLLECTION_VERSION
+
+
+def client(sim, **kwargs):
+    kwargs.setdefault('ca_path', sim.ca_path)
+    kwargs.setdefault('timeout', 5)
+    return HttpClient(sim.base_url, **kwargs)
+
+
+def fault(sim, **spec):
+    from asyncops_simulators.kit import Fault
+    sim.simulator.faults.append(Fault(**spec))
+
+
+def test_ca_path_wins_over_ca_bundle_environment_variables(echo):
+    # conftest points REQUESTS_CA_BUNDLE at the system bundle, which does not hold the simulator CA.
+    response = client(echo).request('GET', '/echo')
+    assert response.json()['path'] == '/echo'
+
+
+def test_tls_verification_is_on_by_default(echo):
+    with pytest.raises(TerminalError) as caught:
+        HttpClient(echo.base_url, timeout=5).request('GET', '/echo')
+    assert 'TLS verification' in caught.value.message
+    assert 'ca_path' in caught.value.message
+
+
+def test_validate_certs_false_skips_verification(echo):
+    assert client(echo, ca_path=None, validate_certs=False).request('GET', '/echo').status_code == 200
+
+
+def test_user_agent_names_the_collection_and_version(echo):
+    headers = client(echo).request('GET', '/echo').json()['headers']
+    assert headers['User-Agent'].startswith('asyncops.jobs/%s ' % COLLECTION_VERSION)
+
+
+def test_keep_alive_reuses_one_connection(echo):
+    http = client(echo)
+    first = http.request('GET', '/echo').json()['connection_requests']
+    second = http.request('GET', '/echo').json()['connection_requests']
+    assert second == first + 1
+    assert echo.simulator.counters.snapshot()['connections'] == 1
+
+
+@pytest.mark.parametrize('status', [408, 429, 500, 502, 503, 504])
+def test_transient_statuses(echo, status):
+    with pytest.raises(TransientHttpError) as caught:
+        client(echo).request('GET', '/status/%d' % status)
+    assert caught.value.fields['http_status'] == status
+
+
+@pytest.mark.parametrize('status', [400, 401, 403, 404, 405, 409, 423])
+def test_terminal_statuses_carry_status_body_and_url(echo, status):
+    with pytest.raises(HttpError) as caught:
+        client(echo).request('GET', '/status/%d' % status)
+    err = caught.value
+    assert not isinstance(err, TransientHttpError)
+    assert err.fields['http_status'] == status
+    assert err.fields['url'] == '%s/status/%d' % (echo.base_url, status)
+    assert '"status": %d' % status in err.fields['body']
+    assert err.message.startswith('HTTP %d' % status)
+
+
+def test_retry_after_seconds_is_parsed(echo):
+    fault(echo, kind='status', status=503, retry_after=7)
+    with pytest.raises(TransientHttpError) as caught:
+        client(echo).request('GET', '/echo')
+    assert caught.value.retry_after == 7
+
+
+def test_retry_after_http_date_is_parsed(echo):
+    fault(echo, kind='status', status=429, retry_after=30, retry_after_format='http-date')
+    with pytest.raises(TransientHttpError) as caught:
+        client(echo).request('GET', '/echo')
+    assert 25 <= caught.value.retry_after <= 31
+
+
+def test_connection_refused_is_transient():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(TransientHttpError, match='Connection to'):
+        HttpClient('https://127.0.0.1:%d' % port, timeout=2).request('GET', '/')
+
+
+def test_dropped_connection_is_transient(echo):
+    fault(echo, kind='drop')
+    with pytest.raises(TransientHttpError):
+        client(echo).request('GET', '/echo')
+    assert client(echo).request('GET', '/echo').status_code == 200
+
+
+def test_per_request_timeout_is_transient(echo):
+    fault(echo, kind='slow', delay=1.5)
+    with pytest.raises(TransientHttpError, match='No answer .* within 0.3 s'):
+        client(echo, timeout=0.3).request('GET', '/echo')
+
+
+def test_malformed_json_is_transient(echo):
+    fault(echo, kind='malformed')
+    http = client(echo)
+    with pytest.raises(TransientHttpError, match='not valid JSON'):
+        http.json(http.request('GET', '/echo'))
+
+
+def test_proxy_from_environment_is_used(echo, monkeypatch):
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    monkeypatch.setenv('HTTPS_PROXY', 'http://127.0.0.1:%d' % port)
+    monkeypatch.delenv('NO_PROXY', raising=False)
+    monkeypatch.delenv('no_proxy', raising=False)
+    with pytest.raises(TransientHttpError, match='(?i)proxy'):
+        client(echo).request('GET', '/echo')
+
+
+def test_errors_redact_secrets_in_url_and_body(echo):
+    http = client(echo, secrets=['hunter2-secret'])
+    with pytest.raises(HttpError) as caught:
+        http.request('POST', '/status/401?password=hunter2-secret&token=abc123&keep=1', data='hunter2-secret')
+    text = repr(caught.value.to_result())
+    assert 'hunter2-secret' not in text
+    assert 'abc123' not in text
+    assert 'keep=1' in text
+
+
+def test_redactor_masks_registered_secrets_and_credential_parameters():
+    redact = Redactor(['s3cr3t-value'])
+    assert redact('a s3cr3t-value b') == 'a ******** b'
+    assert redact('https://h/?Signature=abc%2B&AccessKeyId=AKID') == 'https://h/?Signature=********&AccessKeyId=AKID'
+    assert redact(None) is None
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('5', 5.0), (' 0.5 ', 0.5), ('0', 0.0), ('', None), (None, None), ('soon', None), ('-3', 0.0),
+])
+def test_parse_retry_after_seconds(value, expected):
+    assert parse_retry_after(value) == expected
+
+
+def test_parse_retry_after_http_date():
+    now = 1700000000.0
+    assert parse_retry_after(email.utils.formatdate(now + 120, usegmt=True), now=now) == 120
+    assert parse_retry_after(email.utils.formatdate(now - 120, usegmt=True), now=now) == 0.0
