@@ -25,6 +25,7 @@ def _tls(prefix):
     return dict(
         validate_certs=dict(type='bool', default=True, fallback=_env(prefix + '_VALIDATE_CERTS')),
         ca_path=dict(type='path', fallback=_env(prefix + '_CA_PATH')),
+        request_timeout=dict(type='float', default=30.0),
     )
 
 
@@ -94,7 +95,6 @@ WAIT_SPEC = dict(
     poll_interval=dict(type='float', default=2.0),
     max_poll_interval=dict(type='float', default=30.0),
     retries=dict(type='int', default=5),
-    request_timeout=dict(type='float', default=30.0),
 )
 
 
@@ -103,8 +103,6 @@ def build_argument_spec(vendor, options=None, wait=True):
     spec = copy.deepcopy(CONNECTION_SPECS[vendor])
     if wait:
         spec.update(copy.deepcopy(WAIT_SPEC))
-    else:
-        spec['request_timeout'] = copy.deepcopy(WAIT_SPEC['request_timeout'])
     for name, option in (options or {}).items():
         if name in spec:
             raise ValueError('%s redefines shared option %s' % (vendor, name))
