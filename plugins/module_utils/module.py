@@ -62,19 +62,27 @@ def wait_result(outcome):
 
 
 def run(module, body):
-    """Call ``body(module)`` and exit; any foreseeable error becomes one ``fail_json``.
+    """Call ``body(module, context)`` and exit; any foreseeable error becomes one ``fail_json``.
 
-    ``body`` returns the result dict; a ``msg`` in it with ``failed: True`` fails the task
-    while keeping every structured key (an operation that ended failed is not an exception).
+    ``body`` returns the result dict; ``failed: True`` plus a ``msg`` in it fails the task while
+    keeping every structured key (an operation that ended failed is not an exception).
+    ``context`` is a dict ``body`` fills as it learns things (``action_guid``, ``changed``...):
+    it is merged into the result of any error, so a timeout still says which operation it was.
     """
+    context = {}
     try:
-        result = body(module)
+        result = body(module, context)
     except (WaitTimeout, TransientBudgetExhausted) as err:
-        failure = err.to_result()
+        failure = dict(context)
+        failure.update(err.to_result())
         failure.update(err.record.to_result())
+        if err.observation is not None and err.observation.progress is not None:
+            failure.setdefault('progress', err.observation.progress)
         module.fail_json(**failure)
     except AsyncOpsError as err:
-        module.fail_json(**err.to_result())
+        failure = dict(context)
+        failure.update(err.to_result())
+        module.fail_json(**failure)
     if result.pop('failed', False):
         module.fail_json(**result)
     module.exit_json(**result)
