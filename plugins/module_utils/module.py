@@ -19,7 +19,7 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.argspec import (
     missing_connection_options,
 )
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError
-from ansible_collections.asyncops.jobs.plugins.module_utils.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
     TransientBudgetExhausted,
     WaitPolicy,

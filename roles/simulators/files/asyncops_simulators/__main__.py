@@ -46,7 +46,7 @@ def _alive(pid):
 def _parse_ports(text):
     ports = {}
     for item in filter(None, (text or '').split(',')):
-        name, _, port = item.partition('=')
+        name, dummy, port = item.partition('=')
         ports[name.strip()] = int(port)
     return ports
 
@@ -123,8 +123,8 @@ def start(args):
     if args.ports:
         command += ['--ports', args.ports]
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(filter(None, [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                                       env.get('PYTHONPATH')]))
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env['PYTHONPATH'] = os.pathsep.join(filter(None, [package_parent, env.get('PYTHONPATH')]))
     process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
                                start_new_session=True, close_fds=True)
     deadline = time.monotonic() + args.start_timeout

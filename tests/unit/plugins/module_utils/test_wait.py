@@ -99,7 +99,7 @@ def test_deadline_never_overrun_by_more_than_one_request(seed):
 def test_server_hint_is_never_undercut(seed):
     rnd = random.Random(seed)
     clock = FakeClock()
-    hints = [rnd.choice([None, rnd.uniform(0.01, 30)]) for _ in range(200)]
+    hints = [rnd.choice([None, rnd.uniform(0.01, 30)]) for dummy in range(200)]
     observations = [running(hint=h) for h in hints] + [Observation(SUCCEEDED)]
     check = scripted(clock, observations)
     wait_for(check, WaitPolicy(timeout=10 ** 6, poll_interval=0.5, max_poll_interval=2), clock=clock, rng=rnd.random)
@@ -136,7 +136,7 @@ def test_backoff_is_exponential_capped_and_jittered_within_bounds():
         assert policy.backoff_delay(step, lambda: 0.0) == base
         assert policy.backoff_delay(step, lambda: 1.0) == pytest.approx(base * 0.75)
     rnd = random.Random(1)
-    delays = [policy.backoff_delay(10, rnd.random) for _ in range(1000)]
+    delays = [policy.backoff_delay(10, rnd.random) for dummy in range(1000)]
     assert all(22.5 <= d <= 30 for d in delays)
     assert len(set(round(d, 6) for d in delays)) > 900, 'jitter must actually spread the delays'
 
@@ -241,8 +241,8 @@ def test_zero_timeout_reads_once():
 def test_history_is_bounded_for_a_10000_round_wait():
     clock = FakeClock()
     rounds = [running(vendor='step-%d' % (i % 2)) for i in range(10000)] + [Observation(SUCCEEDED, 'complete')]
-    outcome = wait_for(scripted(clock, rounds), WaitPolicy(timeout=10 ** 9, poll_interval=0.01, max_poll_interval=0.01,
-                                                          history_limit=50), clock=clock)
+    policy = WaitPolicy(timeout=10 ** 9, poll_interval=0.01, max_poll_interval=0.01, history_limit=50)
+    outcome = wait_for(scripted(clock, rounds), policy, clock=clock)
     history = outcome.record.history
     assert outcome.record.attempts == 10001
     assert len(history) == 50

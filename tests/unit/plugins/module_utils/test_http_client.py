@@ -13,7 +13,7 @@ import socket
 import pytest
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError
-from ansible_collections.asyncops.jobs.plugins.module_utils.http import (
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import (
     HttpClient,
     HttpError,
     Redactor,

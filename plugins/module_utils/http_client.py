@@ -2,7 +2,7 @@
 # Copyright (c) asyncops.jobs contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The one HTTP layer: session set-up, failure classification, Retry-After, redaction.
+"""The one HTTP layer (not named http.py: that shadows the standard library for pylint): session set-up, failure classification, Retry-After, redaction.
 
 Vendor clients call :meth:`HttpClient.send`, look at vendor envelopes first (KSC puts
 ``PxgError`` on any status, Alibaba throttles with HTTP 400), then call
@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import email.utils
 import json
+import math
 import re
 import time
 import traceback
@@ -66,7 +67,7 @@ def parse_retry_after(value, now=None):
         if parsed is None:
             return None
         seconds = email.utils.mktime_tz(parsed) - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return max(seconds, 0.0)
 
