@@ -14,27 +14,27 @@ options:
   access_key_id:
     description:
       - Alibaba Cloud AccessKey ID.
-      - If not set, the first of these environment variables that is set is used:
-        E(ALICLOUD_ACCESS_KEY), E(ALICLOUD_ACCESS_KEY_ID), E(ALIBABA_CLOUD_ACCESS_KEY_ID).
+      - If not set, the first environment variable that is set among
+        E(ALICLOUD_ACCESS_KEY), E(ALICLOUD_ACCESS_KEY_ID), E(ALIBABA_CLOUD_ACCESS_KEY_ID) is used.
     type: str
   access_key_secret:
     description:
       - Alibaba Cloud AccessKey secret. It signs requests and is never sent or printed.
-      - If not set, the first of these environment variables that is set is used:
-        E(ALICLOUD_SECRET_KEY), E(ALICLOUD_SECRET_ACCESS_KEY), E(ALIBABA_CLOUD_ACCESS_KEY_SECRET).
+      - If not set, the first environment variable that is set among
+        E(ALICLOUD_SECRET_KEY), E(ALICLOUD_SECRET_ACCESS_KEY), E(ALIBABA_CLOUD_ACCESS_KEY_SECRET) is used.
     type: str
   security_token:
     description:
       - STS security token, for temporary credentials.
-      - If not set, the first of these environment variables that is set is used:
-        E(ALICLOUD_SECURITY_TOKEN), E(ALIBABA_CLOUD_SECURITY_TOKEN).
+      - If not set, the first environment variable that is set among
+        E(ALICLOUD_SECURITY_TOKEN), E(ALIBABA_CLOUD_SECURITY_TOKEN) is used.
     type: str
   region:
     description:
       - Region of the servers, for example V(cn-hangzhou) or V(ap-southeast-1).
       - Mainland China regions use C(tds.cn-shanghai.aliyuncs.com), all others C(tds.ap-southeast-1.aliyuncs.com).
-      - If not set, the first of these environment variables that is set is used:
-        E(ALICLOUD_REGION), E(ALICLOUD_REGION_ID), E(ALIBABA_CLOUD_REGION_ID).
+      - If not set, the first environment variable that is set among
+        E(ALICLOUD_REGION), E(ALICLOUD_REGION_ID), E(ALIBABA_CLOUD_REGION_ID) is used.
     type: str
   endpoint:
     description:
