@@ -44,6 +44,8 @@ def _alive(pid):
 
 
 def _parse_ports(text):
+    if (text or '').strip().startswith('{'):
+        return {name: int(port) for name, port in json.loads(text).items()}
     ports = {}
     for item in filter(None, (text or '').split(',')):
         name, dummy, port = item.partition('=')
@@ -175,7 +177,7 @@ def main(argv=None):
     parser.add_argument('--vendors', default='ksc,sbc,solidfire,sas,integration_server')
     parser.add_argument('--state-dir', default=os.path.join(os.environ.get('TMPDIR', '/tmp'), 'asyncops-simulators'))
     parser.add_argument('--host', default='127.0.0.1')
-    parser.add_argument('--ports', default='', help='fixed ports, e.g. ksc=13299,sbc=8443; others are picked free')
+    parser.add_argument('--ports', default='', help='fixed ports, as ksc=13299,sbc=8443 or JSON; others are picked free')
     parser.add_argument('--idle-timeout', type=float, default=1800.0,
                         help='exit after this many seconds without a request (0: never)')
     parser.add_argument('--start-timeout', type=float, default=30.0)
