@@ -1,0 +1,279 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ksc_async_wait
+short_description: Wait on a Kaspersky Security Center async action, or start one and wait
+version_added: 0.1.0
+description:
+  - Waits until a Kaspersky Security Center (KSC) asynchronous action is finalized, by calling
+    C(AsyncActionStateChecker.CheckActionState) no earlier than KSC's C(lNextCheckDelay) asks.
+  - Either watches an action started elsewhere (O(action_guid), with the O(session_id) of the session that started it),
+    or starts one with O(method) and O(params) (for example C(HostGroup.RemoveGroup)) and waits on it.
+  - With O(method) and no O(session_id) the module starts a KSC session of its own, runs the method and the
+    wait inside it and ends it afterwards. A session token, unlike a connection login, survives a server or
+    proxy that closes the keep-alive connection during a long wait.
+  - The task fails when the action is finalized unsuccessfully, with the details of C(pStateData) in RV(error).
+author:
+  - asyncops.jobs contributors
+requirements:
+  - requests
+extends_documentation_fragment:
+  - asyncops.jobs.ksc
+  - asyncops.jobs.wait
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  check_mode:
+    support: full
+    details:
+      - With O(action_guid) the status is read as usual.
+      - With O(method) the method is not called; the module logs in to check the connection and reports RV(changed=true).
+  diff_mode:
+    support: none
+  action_group:
+    support: full
+    membership:
+      - asyncops.jobs.ksc
+      - asyncops.jobs.all
+options:
+  action_guid:
+    description:
+      - Guid of an action started elsewhere.
+      - KSC lets only the session (or connection) that started an action check it, so O(session_id) is needed too.
+      - A guid is removed after its first finalized check, so a second wait on it fails saying KSC does not know it.
+      - Mutually exclusive with O(method).
+    type: str
+  method:
+    description:
+      - KSC Open API method that starts an async action, as C(<Class>.<Method>), for example
+        C(HostGroup.RemoveGroup), C(HostGroup.MoveHostsFromGroupToGroup), C(VServers.DelVServer) or C(HostMoveRules.ExecuteRulesNow).
+      - The module calls it, reads the action guid from its answer and waits.
+      - Mutually exclusive with O(action_guid).
+    type: str
+  params:
+    description:
+      - Input parameters of O(method), as the KSC Open API names them.
+    type: dict
+    default: {}
+  guid_key:
+    description:
+      - Out-parameter of O(method) that holds the action guid.
+      - By default the first of C(strActionGuid), C(wstrActionGuid), C(strRequestId) and C(PxgRetVal) that is set.
+    type: str
+notes:
+  - O(wait=false) with O(method) needs O(session_id), because the started action can only be checked later from the same session.
+  - KSC's C(lNextCheckDelay) is a floor for the next check, also after a failed request; C(STDE_UNAVAIL) answers are retried
+    after that delay within O(retries).
+seealso:
+  - module: asyncops.jobs.ksc_session
+"""
+
+EXAMPLES = r"""
+- name: Remove host group 17 and its content, and wait until KSC has done it
+  asyncops.jobs.ksc_async_wait:
+    host: ksc.example.com
+    username: ansible
+    password: "{{ vault_ksc_password }}"
+    ca_path: /etc/pki/ksc-ca.pem
+    method: HostGroup.RemoveGroup
+    params:
+      nGroup: 17
+      nFlags: 1
+    wait_timeout: 900
+
+- name: Move hosts with connection settings from module_defaults
+  module_defaults:
+    group/asyncops.jobs.ksc:
+      host: ksc.example.com
+      username: ansible
+      password: "{{ vault_ksc_password }}"
+      ca_path: /etc/pki/ksc-ca.pem
+  block:
+    - name: Move every host from group 5 to group 9
+      asyncops.jobs.ksc_async_wait:
+        method: HostGroup.MoveHostsFromGroupToGroup
+        params:
+          nSrcGroupId: 5
+          nDstGroupId: 9
+      register: moved
+
+    - name: Show how long KSC took
+      ansible.builtin.debug:
+        msg: "Moved in {{ moved.elapsed }} s after {{ moved.attempts }} checks"
+
+- name: Start a session that later tasks share
+  asyncops.jobs.ksc_session:
+    host: ksc.example.com
+    username: ansible
+    password: "{{ vault_ksc_password }}"
+  register: ksc
+  no_log: true
+
+- name: Wait on an action another task started in that session
+  asyncops.jobs.ksc_async_wait:
+    host: ksc.example.com
+    session_id: "{{ ksc.session_id }}"
+    action_guid: "{{ started_guid }}"
+    poll_interval: 1
+    wait_timeout: 300
+"""
+
+RETURN = r"""
+action_guid:
+  description: Guid of the action.
+  returned: when known
+  type: str
+  sample: "{5A2E7CB1-31D2-4B5C-A2D5-6A9B17D8C2E1}"
+finalized:
+  description: Whether KSC reported the action finalized (C(bFinalized)).
+  returned: when a status was read
+  type: bool
+  sample: true
+state_code:
+  description: C(lStateCode) of the last check; its meaning depends on the action (C(HostGroup.RemoveGroup) 1 = ok, 0 = failure).
+  returned: when a status was read
+  type: int
+  sample: 1
+state_data:
+  description: C(pStateData) of the last check, with KSC's typed values unwrapped into plain data.
+  returned: when a status was read
+  type: dict
+  sample: {}
+result:
+  description: The action's result payload, the same plain C(state_data).
+  returned: when a status was read
+  type: dict
+  sample: {}
+status:
+  description: Normalized status, C(running), C(succeeded) or C(failed).
+  returned: when a status was read
+  type: str
+  sample: succeeded
+vendor_status:
+  description: What KSC said, C(not finalized), C(finalized, succeeded) or C(finalized, failed).
+  returned: when a status was read
+  type: str
+  sample: finalized, succeeded
+error:
+  description:
+    - Why the action or the request failed.
+    - For a failed action, from C(pStateData) (C(KLBLAG_ERROR_INFO), wrapped or plain, and C(GNRL_EA_DESCRIPTION)).
+    - For a refused request, from KSC's C(PxgError), with C(name) for the codes this module knows (for example C(STDE_NOTFOUND)).
+  returned: on failure
+  type: dict
+  contains:
+    code:
+      description: KSC error code (C(KLBLAG_ERROR_CODE) or the C(PxgError) code).
+      type: int
+      sample: 1950
+    module:
+      description: KSC module that raised it (C(KLBLAG_ERROR_MODULE)).
+      type: str
+      sample: KLSRV
+    message:
+      description: Error message (C(KLBLAG_ERROR_MSG)).
+      type: str
+      sample: Cannot delete group
+    description:
+      description: Description of the failed action (C(GNRL_EA_DESCRIPTION)).
+      type: str
+      sample: Cannot delete group
+    subcode:
+      description: Error subcode.
+      type: int
+      sample: 0
+    name:
+      description: Symbolic name of a C(PxgError) code.
+      type: str
+      sample: STDE_NOTFOUND
+  sample:
+    code: 1950
+    module: KLSRV
+    message: Cannot delete group
+    description: Cannot delete group
+attempts:
+  description: Number of status checks made, including failed requests.
+  returned: when a wait ran
+  type: int
+  sample: 11
+elapsed:
+  description: Seconds the wait took.
+  returned: when a wait ran
+  type: float
+  sample: 10.4
+history:
+  description: Status changes and transient errors seen during the wait (the first and the most recent ones).
+  returned: when a wait ran
+  type: list
+  elements: dict
+  sample: [{attempt: 1, elapsed: 0.0, status: running, vendor_status: not finalized}]
+"""
+
+from ansible_collections.asyncops.jobs.plugins.module_utils.ksc import KscClient
+from ansible_collections.asyncops.jobs.plugins.module_utils.module import create_module, run, wait_policy, wait_result
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED, wait_for
+
+
+def body(module, context):
+    params = module.params
+    policy = wait_policy(module)
+    if not params['session_id'] and not (params['username'] and params['password']):
+        module.fail_json(msg='KSC needs username and password (or KSC_USERNAME / KSC_PASSWORD) unless session_id is given.')
+    if params['method'] and not params['wait'] and not params['session_id']:
+        module.fail_json(msg='wait=false with method needs session_id (from asyncops.jobs.ksc_session): '
+                             'KSC lets only the session that started an action check it later.')
+    client = KscClient.from_params(params)
+    own_session = not params['session_id']
+    if own_session:
+        module.no_log_values.add(client.start_session())
+    try:
+        if params['method']:
+            context.update(changed=True, method=params['method'])
+            if module.check_mode:
+                return dict(context, action_guid=None)
+            guid = client.start_action(params['method'], params['params'], params['guid_key'])
+        else:
+            context['changed'] = False
+            guid = params['action_guid']
+        context['action_guid'] = guid
+        outcome = wait_for(lambda: client.check_action(guid), policy, single_read=not params['wait'],
+                           describe='KSC action %s' % guid)
+    finally:
+        if own_session:
+            try:
+                client.end_session()
+            except Exception as err:  # the wait's own outcome matters more than a failed logout
+                module.warn('Could not end the KSC session: %s' % err)
+        client.close()
+    observation = outcome.observation
+    payload = observation.payload
+    result = dict(context, finalized=payload['finalized'], state_code=payload['state_code'],
+                  state_data=payload['state_data'], result=payload['state_data'], **wait_result(outcome))
+    if observation.terminal and observation.status != SUCCEEDED:
+        error = payload['error']
+        result.update(failed=True, error=error, msg='KSC action %s failed: %s%s.' % (
+            guid, (error.get('description') or 'no description').rstrip('.'),
+            (' (error %s %s)' % (error.get('module', ''), error['code'])) if 'code' in error else ''))
+    return result
+
+
+def main():
+    module = create_module('ksc', dict(
+        action_guid=dict(type='str'),
+        method=dict(type='str'),
+        params=dict(type='dict', default={}),
+        guid_key=dict(type='str', no_log=False),
+    ), mutually_exclusive=[('action_guid', 'method')], required_one_of=[('action_guid', 'method')])
+    run(module, body)
+
+
+if __name__ == '__main__':
+    main()
