@@ -13,12 +13,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import os
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleFallbackNotFound
+
+
+def non_empty_env_fallback(*names):
+    """``env_fallback``, except that an empty variable counts as unset.
+
+    AWX/Controller credential types inject every variable they list, as ``''`` for an input
+    left blank; an empty ``KSC_PORT`` must mean "the default port", not "not an integer".
+    """
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
 
 
 def _env(*names):
-    return (env_fallback, list(names))
+    return (non_empty_env_fallback, list(names))
 
 
 def _tls(prefix):
