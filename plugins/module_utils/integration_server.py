@@ -1,0 +1,298 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Client of the Kaspersky Integration Server REST API (tasks), for the asyncops.jobs modules.
+
+HTTP Basic on every request, XML bodies parsed with ``xmltodict`` into plain dicts. Dates carry
+no time zone on the wire and are kept exactly as given: converting them would need a zone the
+server never states.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import traceback
+from datetime import datetime
+from urllib.parse import quote
+
+try:
+    import xmltodict
+    HAS_XMLTODICT = True
+    XMLTODICT_IMPORT_ERROR = None
+except ImportError:
+    HAS_XMLTODICT = False
+    XMLTODICT_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
+    CANCELLED,
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    Observation,
+)
+
+API_PATH = '/api/2.0/virtualization/'
+DATE_FORMAT = '%Y-%m-%dT%H:%M:%S'
+DATE_PATTERN = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$')
+# Task types are CamelCase identifiers (CreateTenant, DeleteTenant...); the documentation lists
+# them "for example", so any identifier is accepted rather than only the four known ones.
+TYPE_PATTERN = re.compile(r'^[A-Za-z][A-Za-z0-9]*$')
+
+# The documentation spells the cancelled state Canceled and Cancelled on different pages, and
+# the cancel page names Stopped as well: all three are the same terminal state.
+VENDOR_STATUSES = {
+    'Created': RUNNING,
+    'Queued': RUNNING,
+    'Starting': RUNNING,
+    'Running': RUNNING,
+    'Stopping': RUNNING,
+    'Completed': SUCCEEDED,
+    'Failed': FAILED,
+    'Canceled': CANCELLED,
+    'Cancelled': CANCELLED,
+    'Stopped': CANCELLED,
+}
+TASK_STATES = tuple(VENDOR_STATUSES)
+
+# Outcomes of a cancel request, named after what the server said.
+CANCELLED_NOW = 'cancelled'          # 200
+CANCEL_ACCEPTED = 'accepted'         # 202: the task goes through Stopping
+ALREADY_FINISHED = 'already_finished'  # 409
+
+
+def status_of(state):
+    """Normalized status of a vendor state; an unknown word is still running (kept verbatim elsewhere)."""
+    return VENDOR_STATUSES.get(state, RUNNING)
+
+
+def validate_created_from(value):
+    """``value`` if it is a ``YYYY-MM-DDThh:mm:ss`` date the server will accept; raises TerminalError."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    problem = None
+    if not DATE_PATTERN.match(value):
+        problem = 'it is not in that format'
+    else:
+        try:
+            datetime.strptime(value, DATE_FORMAT)
+        except ValueError:
+            problem = 'it is not a real date and time'
+    if problem:
+        raise TerminalError('created_from must be YYYY-MM-DDThh:mm:ss (for example 2024-05-01T08:30:00), '
+                            'and %r is not: %s.' % (value, problem), invalid_option='created_from')
+    return value
+
+
+def validate_task_type(value):
+    if value is None:
+        return None
+    if not TYPE_PATTERN.match(str(value)):
+        raise TerminalError('type must be a task type name such as CreateTenant or DeleteTenant, not %r.' % (value,),
+                            invalid_option='type')
+    return value
+
+
+def validate_task_state(value):
+    if value is None:
+        return None
+    if value not in VENDOR_STATUSES:
+        raise TerminalError('state must be one of %s, not %r.' % (', '.join(TASK_STATES), value),
+                            invalid_option='state')
+    return value
+
+
+def _plain(value):
+    """xmltodict's OrderedDicts (older releases) as plain dicts, all the way down."""
+    if isinstance(value, dict):
+        return dict((key, _plain(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _progress(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def task_from_xml(element):
+    """One ``<task>`` element (as parsed by xmltodict) as the module's ``task`` dict."""
+    element = element or {}
+    state = element.get('state')
+    error = element.get('error')
+    task = dict(
+        id=element.get('@id'),
+        type=element.get('type'),
+        state=state,
+        stage=element.get('stage'),
+        progress=_progress(element.get('progress')),
+        created=element.get('@created'),
+        state_changed=element.get('@stateChanged'),
+        changed=element.get('@changed'),
+        result=_plain(element.get('result')),
+        error=_plain(error),
+    )
+    return task
+
+
+def error_of(task):
+    """The result contract's ``error`` dict (``name``, ``message``) of a failed or cancelled task."""
+    error = task.get('error')
+    if error is None:
+        return None
+    if isinstance(error, dict):
+        described = dict(error)
+        described.setdefault('name', error.get('code') or task.get('state'))
+        described.setdefault('message', error.get('#text') or error.get('description'))
+        return described
+    return dict(name=task.get('state'), message=error)
+
+
+def observe(task):
+    return Observation(status_of(task.get('state')), vendor_status=task.get('state'), payload=task,
+                       progress=task.get('progress'))
+
+
+class IntegrationServerClient(object):
+    """Tasks of one Integration Server, read and cancelled over one keep-alive session."""
+
+    def __init__(self, host, username, password, port=7271, validate_certs=True, ca_path=None, timeout=30.0):
+        if not HAS_XMLTODICT:
+            raise TerminalError('The Python library xmltodict is required on the host that runs this module.')
+        self.host = host
+        self.username = username
+        self.http = HttpClient('https://%s:%d%s' % (_bracket(host), port, API_PATH), validate_certs=validate_certs,
+                               ca_path=ca_path, timeout=timeout, auth=(username, password), secrets=[password],
+                               headers={'Accept': 'application/xml'})
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params['host'], params['username'], params['password'], port=params['port'],
+                   validate_certs=params['validate_certs'], ca_path=params['ca_path'],
+                   timeout=params['request_timeout'])
+
+    # -- wire -----------------------------------------------------------------
+    def _parse(self, response):
+        try:
+            return _plain(xmltodict.parse(response.content, force_list=('task',)))
+        except Exception:  # expat raises its own ExpatError; any unreadable body is the same case
+            # Proxies and restarting services truncate bodies: worth asking again, within retries.
+            raise TransientError('The answer from %s is not valid XML: %s'
+                                 % (self.http.redact(response.url), self.http.body_excerpt(response, 120)),
+                                 http_status=response.status_code, url=self.http.redact(response.url))
+
+    def _vendor_error(self, response):
+        """Code and message of an ``<error>`` body, when the server sent one."""
+        try:
+            error = _plain(xmltodict.parse(response.content)).get('error')
+        except Exception:  # not XML: the HTTP status alone must do
+            return None
+        if isinstance(error, dict):
+            return dict((key, error.get(key)) for key in ('code', 'message') if error.get(key))
+        return dict(message=error) if error else None
+
+    def _fail(self, response, what, **fields):
+        """Raise for an answer no caller handled: auth first, then the HTTP layer's classification."""
+        vendor_error = self._vendor_error(response)
+        if vendor_error:
+            fields['error'] = vendor_error
+        if response.status_code == 401:
+            raise TerminalError('The Integration Server at %s rejected the credentials of user %s (HTTP 401) while trying to %s.'
+                                % (self.host, self.username, what), http_status=401, **fields)
+        if response.status_code == 403:
+            raise TerminalError('The Integration Server at %s denied user %s access (HTTP 403) while trying to %s.'
+                                % (self.host, self.username, what), http_status=403, **fields)
+        error = self.http.error_for(response, what='Could not %s' % what)
+        error.fields.update(fields)
+        raise error
+
+    def _not_found(self, task_id, response):
+        return TerminalError('Task %s does not exist on the Integration Server at %s (HTTP 404).' % (task_id, self.host),
+                             http_status=404, task_id=task_id, error=self._vendor_error(response))
+
+    # -- tasks ---------------------------------------------------------------
+    def get_task(self, task_id):
+        response = self.http.send('GET', 'tasks/%s' % _quote(task_id))
+        if response.status_code == 404:
+            raise self._not_found(task_id, response)
+        if response.status_code != 200:
+            self._fail(response, 'read task %s' % task_id)
+        return task_from_xml(self._parse(response).get('task', [None])[0])
+
+    def list_tasks(self, created_from=None, state=None, task_type=None):
+        params = {}
+        if created_from is not None:
+            params['createdFrom'] = validate_created_from(created_from)
+        if state is not None:
+            params['state'] = validate_task_state(state)
+        if task_type is not None:
+            params['type'] = validate_task_type(task_type)
+        response = self.http.send('GET', 'tasks', params=params)
+        if response.status_code != 200:
+            self._fail(response, 'list tasks')
+        root = self._parse(response).get('tasks') or {}
+        return [task_from_xml(element) for element in root.get('task', [])]
+
+    def cancel_task(self, task_id):
+        """Ask the server to cancel; returns CANCELLED_NOW, CANCEL_ACCEPTED or ALREADY_FINISHED."""
+        response = self.http.send('POST', 'tasks/%s/cancel' % _quote(task_id))
+        if response.status_code == 200:
+            return CANCELLED_NOW
+        if response.status_code == 202:
+            return CANCEL_ACCEPTED
+        if response.status_code == 409:
+            return ALREADY_FINISHED
+        if response.status_code == 404:
+            raise self._not_found(task_id, response)
+        if response.status_code == 405:
+            raise TerminalError('Task %s is a child task, which the Integration Server cancels only with its parent: '
+                                'cancel the parent task instead (HTTP 405).' % task_id,
+                                http_status=405, task_id=task_id, error=self._vendor_error(response))
+        self._fail(response, 'cancel task %s' % task_id)
+
+    # -- wait-loop checks ---------------------------------------------------
+    def read(self, task_id):
+        return observe(self.get_task(task_id))
+
+    def batch_reader(self, task_ids):
+        """A ``check_batch`` for ``wait_for_many``: one list request per round, however many tasks.
+
+        The first round lists every task; later rounds pass ``createdFrom`` = the oldest creation
+        date among the watched tasks, so the answer holds only tasks at least as new as those.
+        A watched id missing from the first, unfiltered list does not exist: that fails at once.
+        """
+        state = dict(created_from=None)
+
+        def check_batch(pending):
+            tasks = dict((task['id'], task) for task in self.list_tasks(created_from=state['created_from']))
+            if state['created_from'] is None:
+                missing = [task_id for task_id in task_ids if task_id not in tasks]
+                if missing:
+                    raise TerminalError('%s not exist on the Integration Server at %s: %s.'
+                                        % ('Task does' if len(missing) == 1 else 'Tasks do', self.host,
+                                           ', '.join(missing)), missing_task_ids=missing)
+                dates = [tasks[task_id]['created'] for task_id in task_ids if tasks[task_id].get('created')]
+                # ISO dates without a zone sort as text; all come from the same server clock.
+                state['created_from'] = min(dates) if len(dates) == len(task_ids) else None
+            return dict((task_id, observe(tasks[task_id])) for task_id in pending if task_id in tasks)
+
+        return check_batch
+
+    def close(self):
+        self.http.close()
+
+
+def _quote(task_id):
+    return quote(str(task_id), safe='')
+
+
+def _bracket(host):
+    return '[%s]' % host if ':' in host and not host.startswith('[') else host
