@@ -194,18 +194,20 @@ class KscClient(object):
             raise TerminalError('KSC answered %s with %s instead of a JSON object.' % (method, type(body).__name__))
         return body
 
-    def _login_failed_message(self):
+    def _login_failed_message(self, detail=None):
         account = 'internal user' if self.internal_user else 'domain user'
-        return ('KSC login failed for %s %s%s: check username and password (KSC_USERNAME / KSC_PASSWORD), '
-                'internal_user, domain and vserver.' % (account, self.http.redact(self.username),
-                                                         (' on virtual server %s' % self.vserver) if self.vserver else ''))
+        return ('KSC login failed for %s %s%s%s: check username and password (KSC_USERNAME / KSC_PASSWORD), '
+                'internal_user, domain and vserver.' % (
+                    account, self.http.redact(self.username),
+                    (' on virtual server %s' % self.vserver) if self.vserver else '',
+                    (' (KSC said: %s)' % detail) if detail else ''))
 
     def _pxg_error(self, method, pxg, what):
         code = pxg.get('code')
         text = self.http.redact(pxg.get('message') or 'no message')
         pxg = dict(pxg, message=text)
         if what == 'login' or code == ERR_LOGON_IFAILED:
-            return KscError(self._login_failed_message() + ' KSC said: %s (%s %s).' % (text, code, pxg.get('module')), pxg)
+            return KscError(self._login_failed_message('%s, %s %s' % (text.rstrip('.'), pxg.get('module'), code)), pxg)
         if code == STDE_UNAVAIL:
             return TransientError('KSC asked to call %s later (STDE_UNAVAIL): %s' % (method, text),
                                   retry_after=self._last_hint, error=pxg_fields(pxg))
