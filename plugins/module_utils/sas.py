@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Client of Alibaba Cloud Security Center (SAS, API 2018-12-03): virus scan tasks.
+
+RPC style: the action's parameters travel in the query string of ``POST /``, signed with V3
+(``ACS3-HMAC-SHA256``, the default) or V1 (``HMAC-SHA1``). Alibaba answers every error, throttling
+included, with a JSON body carrying ``Code``; throttling arrives as HTTP 400, so the body is read
+before the status.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+import time
+
+from ansible_collections.asyncops.jobs.plugins.module_utils import alibaba_signature
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import (
+    HttpClient,
+    TransientHttpError,
+    parse_retry_after,
+)
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    Observation,
+)
+
+API_VERSION = '2018-12-03'
+MAINLAND_ENDPOINT = 'tds.cn-shanghai.aliyuncs.com'
+INTERNATIONAL_ENDPOINT = 'tds.ap-southeast-1.aliyuncs.com'
+# Regions whose names start with cn- but which Alibaba serves from the international site.
+_NON_MAINLAND_CN_REGIONS = ('cn-hongkong',)
+THROTTLING_CODES = frozenset(['Throttling', 'Throttling.User', 'Throttling.Api'])
+# Asking again with a fresh nonce or a moment later fixes these.
+_TRANSIENT_CODES = frozenset(['ServiceUnavailable', 'InternalError', 'ServerError', 'SignatureNonceUsed'])
+SCAN_PROGRESS = {'init': RUNNING, 'Processing': RUNNING, 'Success': SUCCEEDED, 'Failed': FAILED}
+TARGET_TYPES = ('uuid', 'groupId')
+
+
+def endpoint_for(region=None, endpoint=None):
+    """``endpoint`` if given, else the site that serves ``region`` (mainland when no region is given)."""
+    if endpoint:
+        return endpoint
+    if region and (not region.startswith('cn-') or region in _NON_MAINLAND_CN_REGIONS):
+        return INTERNATIONAL_ENDPOINT
+    return MAINLAND_ENDPOINT
+
+
+def _host_of(endpoint):
+    return re.sub(r'(?i)^https?://', '', endpoint).split('/')[0]
+
+
+def parse_target_info(value):
+    """``TargetInfo`` arrives as a JSON string; a list is what a playbook can use."""
+    if value is None or isinstance(value, list):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        # Returned as it came rather than failing a scan that itself succeeded.
+        return value
+
+
+class SasClient(object):
+    def __init__(self, access_key_id, access_key_secret, security_token=None, region=None, endpoint=None,
+                 signature_version='v3', validate_certs=True, ca_path=None, request_timeout=30.0,
+                 now=None, nonce=None):
+        if signature_version not in ('v3', 'v1'):
+            raise TerminalError('signature_version must be v3 or v1, not %s.' % signature_version)
+        self.access_key_id = access_key_id
+        self._secret = access_key_secret
+        self._security_token = security_token
+        self.signature_version = signature_version
+        self.host = _host_of(endpoint_for(region, endpoint))
+        self._now = now or time.time
+        self._nonce = nonce or alibaba_signature.new_nonce
+        self.http = HttpClient('https://%s' % self.host, validate_certs=validate_certs, ca_path=ca_path,
+                               timeout=request_timeout, secrets=[access_key_secret, security_token])
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params['access_key_id'], params['access_key_secret'], security_token=params.get('security_token'),
+                   region=params.get('region'), endpoint=params.get('endpoint'),
+                   signature_version=params.get('signature_version') or 'v3',
+                   validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),
+                   request_timeout=params.get('request_timeout') or 30.0)
+
+    # -- the wire ----------------------------------------------------------
+    def call(self, action, params, retry_unsent_only=False):
+        """One signed RPC call; returns the JSON answer or raises Transient/TerminalError.
+
+        ``retry_unsent_only``: for actions that must not run twice, a request that may have
+        reached the server (timeout, reset) is terminal; only explicit rejections stay transient.
+        """
+        timestamp = alibaba_signature.utc_timestamp(self._now())
+        nonce = self._nonce()
+        if self.signature_version == 'v1':
+            query = alibaba_signature.v1_signed_params(
+                'POST', action, API_VERSION, params, self.access_key_id, self._secret,
+                security_token=self._security_token, nonce=nonce, timestamp=timestamp)
+            headers = {}
+        else:
+            query = dict(params)
+            headers = alibaba_signature.v3_signed_headers(
+                'POST', self.host, action, API_VERSION, query, b'', self.access_key_id, self._secret,
+                security_token=self._security_token, nonce=nonce, date=timestamp)
+        path = '/?' + alibaba_signature.canonical_query(query) if query else '/'
+        try:
+            response = self.http.send('POST', path, headers=headers, data=b'')
+        except TransientHttpError as err:
+            if retry_unsent_only:
+                raise TerminalError(
+                    '%s may or may not have reached Alibaba Cloud (%s); it is not sent again so that it cannot '
+                    'run twice.' % (action, err.message.rstrip('.')), url=err.fields.get('url'))
+            raise
+        body = self._json_or_none(response)
+        if isinstance(body, dict) and body.get('Code') and not 200 <= response.status_code < 300:
+            raise self._vendor_error(action, response, body, timestamp)
+        if not 200 <= response.status_code < 300:
+            self.http.raise_for_status(response)
+        if not isinstance(body, dict):
+            return self.http.json(response)
+        return body
+
+    @staticmethod
+    def _json_or_none(response):
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def _vendor_error(self, action, response, body, timestamp):
+        code = str(body.get('Code'))
+        redact = self.http.redact
+        error = dict(code=code, message=redact(body.get('Message')), request_id=body.get('RequestId'),
+                     recommend=body.get('Recommend'), host_id=body.get('HostId'))
+        fields = dict(error=error, http_status=response.status_code, request_id=body.get('RequestId'))
+        if code in THROTTLING_CODES or code.startswith('Throttling.'):
+            return TransientError('Alibaba Cloud throttled %s (%s); it asked to slow down.' % (action, code),
+                                  retry_after=self._retry_after(response), **fields)
+        if code in _TRANSIENT_CODES or response.status_code >= 500:
+            return TransientError('Alibaba Cloud could not serve %s right now (%s, HTTP %d).'
+                                  % (action, code, response.status_code), retry_after=self._retry_after(response),
+                                  **fields)
+        if code == 'SignatureDoesNotMatch':
+            message = ('Alibaba Cloud rejected the signature of %s (SignatureDoesNotMatch): check that '
+                       'access_key_secret is the secret of AccessKey %s, without stray spaces or quotes.'
+                       % (action, self.access_key_id))
+        elif code == 'InvalidAccessKeyId.NotFound':
+            message = ('Alibaba Cloud does not know AccessKey %s (InvalidAccessKeyId.NotFound): check access_key_id '
+                       '(or ALICLOUD_ACCESS_KEY) and that the key is enabled.' % self.access_key_id)
+        elif code.startswith('InvalidTimeStamp'):
+            message = ('Alibaba Cloud rejected the time of %s (%s): check the clock of the host that runs the module '
+                       '(NTP); it sent %s UTC.' % (action, code, timestamp))
+        elif code.startswith('InvalidSecurityToken'):
+            message = ('Alibaba Cloud rejected the STS security token (%s): check security_token (or '
+                       'ALICLOUD_SECURITY_TOKEN), that it belongs to AccessKey %s and has not expired.'
+                       % (code, self.access_key_id))
+        else:
+            message = 'Alibaba Cloud refused %s: %s (%s).' % (action, (error['message'] or '').rstrip('.'), code)
+        return TerminalError(message, **fields)
+
+    @staticmethod
+    def _retry_after(response):
+        """Seconds: ``x-acs-retry-after`` is milliseconds (Alibaba's SDK reads it so), ``Retry-After`` seconds."""
+        value = response.headers.get('x-acs-retry-after')
+        if value not in (None, ''):
+            try:
+                milliseconds = float(value)
+            except ValueError:
+                milliseconds = None
+            if milliseconds is not None and milliseconds > 0:
+                return milliseconds / 1000.0
+        return parse_retry_after(response.headers.get('Retry-After'))
+
+    # -- virus scans -------------------------------------------------------
+    def start_virus_scan(self, targets):
+        """``StartVirusScanTask``; returns ``(task_id, request_id)``. Never sent twice."""
+        target_info = json.dumps([dict((k, t[k]) for k in ('type', 'name', 'target') if t.get(k) is not None)
+                                  for t in targets], separators=(',', ':'))
+        answer = self.call('StartVirusScanTask', {'TargetInfo': target_info}, retry_unsent_only=True)
+        task_id = answer.get('ScanTaskId')
+        if task_id is None:
+            raise TerminalError('StartVirusScanTask answered without a ScanTaskId.', request_id=answer.get('RequestId'))
+        return task_id, answer.get('RequestId')
+
+    def scan_progress(self, task_id):
+        """``DescribeScanTaskProgress`` as an :class:`Observation`; the payload holds the parsed answer."""
+        answer = self.call('DescribeScanTaskProgress', {'TaskId': task_id})
+        progress = answer.get('ScanTaskProgress')
+        payload = dict(task_id=task_id, target_info=parse_target_info(answer.get('TargetInfo')),
+                       request_id=answer.get('RequestId'))
+        return Observation(SCAN_PROGRESS.get(progress, RUNNING), vendor_status=progress, payload=payload)
+
+    def close(self):
+        self.http.close()
