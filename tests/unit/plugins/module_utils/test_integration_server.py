@@ -184,7 +184,7 @@ def test_wait_goes_through_stopping_to_cancelled(kis):
 
 
 def test_list_filters(kis):
-    old = create(kis, type='DeleteTenant', duration=60, created_ago=3600)
+    old = create(kis, type='DeleteTenant', duration=7200, created_ago=3600)
     report = create(kis, type='CreateTenantReport', duration=60)
     done = create(kis, type='CreateTenant', duration=1)
     finish(kis, done)

@@ -1,0 +1,396 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: integration_task
+short_description: Wait for or cancel Kaspersky Integration Server tasks
+version_added: 0.1.0
+description:
+  - Waits until one or many Kaspersky Integration Server (Kaspersky Security for Virtualization) tasks finish,
+    and fails unless they V(Completed); or cancels them, idempotently.
+  - Tasks are what the Integration Server creates for tenant creation, activation, deletion and tenant reports.
+  - With O(task_ids), every round of the wait reads all the tasks with one list request, however many there are.
+  - The Integration Server calls the cancelled state V(Canceled), V(Cancelled) or V(Stopped) depending on the
+    documentation page; all three are taken as cancelled.
+author:
+  - asyncops.jobs contributors
+requirements:
+  - requests
+  - xmltodict
+extends_documentation_fragment:
+  - asyncops.jobs.integration_server
+  - asyncops.jobs.wait
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Task states are read in check mode; cancel requests are not sent, and a task that would be cancelled is
+        reported as RV(changed).
+  diff_mode:
+    support: none
+  action_group:
+    support: full
+    membership:
+      - asyncops.jobs.integration_server
+      - asyncops.jobs.all
+options:
+  task_id:
+    description:
+      - Identifier of the task.
+      - Exactly one of O(task_id) and O(task_ids) is required.
+    type: str
+  task_ids:
+    description:
+      - Identifiers of several tasks, watched together with one list request per round.
+      - The first round lists every task on the server; later rounds ask only for tasks created no earlier
+        than the oldest of these, which keeps the answers small.
+      - An identifier that the first list does not contain fails the task at once.
+    type: list
+    elements: str
+  state:
+    description:
+      - V(completed) waits until the tasks are finished, and fails unless every one V(Completed).
+      - V(cancelled) cancels the tasks that are still running and, when O(wait=true), waits through V(Stopping)
+        until they are cancelled. A task that is already cancelled is left unchanged. A task that already
+        V(Completed) or V(Failed) cannot be cancelled; it is left unchanged with a warning.
+      - A child task cannot be cancelled on its own (the server answers HTTP 405): cancel its parent task.
+    type: str
+    choices: [completed, cancelled]
+    default: completed
+notes:
+  - The server's dates carry no time zone and are returned exactly as the server gives them.
+seealso:
+  - module: asyncops.jobs.integration_task_info
+  - role: asyncops.jobs.integration_task_cleanup
+    description: Cancels every task that matches a type, state and age filter.
+"""
+
+EXAMPLES = r"""
+- name: Wait until the tenant creation task finishes
+  asyncops.jobs.integration_task:
+    host: kis.example.com
+    username: multitenancy
+    password: "{{ kis_password }}"
+    ca_path: /etc/pki/kis-ca.pem
+    task_id: "{{ create_tenant_task_id }}"
+    wait_timeout: 1800
+  register: tenant_task
+
+- name: Show the new tenant
+  ansible.builtin.debug:
+    var: tenant_task.task.result
+
+- name: Tasks of one play, with the connection set once for the whole group
+  module_defaults:
+    group/asyncops.jobs.integration_server:
+      host: kis.example.com
+      username: multitenancy
+      password: "{{ kis_password }}"
+      ca_path: /etc/pki/kis-ca.pem
+  block:
+    - name: Wait for twenty report tasks, reading them all in one request per round
+      asyncops.jobs.integration_task:
+        task_ids: "{{ report_task_ids }}"
+        poll_interval: 5
+      register: reports
+
+    - name: Cancel a tenant deletion and wait until it has stopped
+      asyncops.jobs.integration_task:
+        task_id: "{{ delete_tenant_task_id }}"
+        state: cancelled
+
+- name: Cancel without waiting for the task to leave Stopping
+  asyncops.jobs.integration_task:
+    task_id: "{{ delete_tenant_task_id }}"
+    state: cancelled
+    wait: false
+"""
+
+RETURN = r"""
+task_id:
+  description: The task identifier, as given.
+  returned: when O(task_id) is set
+  type: str
+  sample: 7b0e0c54-3f77-4d4e-9c27-2c1c2b9a8a11
+task:
+  description: The task as the server last reported it.
+  returned: when O(task_id) is set and the task was read
+  type: dict
+  contains:
+    id:
+      description: Task identifier.
+      type: str
+    type:
+      description: Task type, such as V(CreateTenant), V(ChangeTenantActivation), V(DeleteTenant), V(CreateTenantReport).
+      type: str
+    state:
+      description: The server's state word.
+      type: str
+      sample: Completed
+    stage:
+      description: The stage the task is in.
+      type: str
+    progress:
+      description: Percent done, when the server reports it.
+      type: int
+    created:
+      description: Creation time, C(YYYY-MM-DDThh:mm:ss) without a time zone, as the server gives it.
+      type: str
+    state_changed:
+      description: Time of the last state change, as the server gives it.
+      type: str
+    changed:
+      description: Time of the last change of any kind, as the server gives it.
+      type: str
+    result:
+      description: The task's result (for example the new tenant), parsed from XML into a dict, or text.
+      type: raw
+    error:
+      description: The server's error, when the task failed or was cancelled.
+      type: raw
+  sample:
+    id: 7b0e0c54-3f77-4d4e-9c27-2c1c2b9a8a11
+    type: CreateTenant
+    state: Completed
+    stage: Finished
+    progress: 100
+    created: "2024-05-01T08:30:00"
+    state_changed: "2024-05-01T08:31:12"
+    changed: "2024-05-01T08:31:12"
+    result: {tenantId: "12", name: acme}
+    error: null
+task_ids:
+  description: The task identifiers, as given.
+  returned: when O(task_ids) is set
+  type: list
+  elements: str
+tasks:
+  description: Every task of O(task_ids) as last read, in the order given; the keys are those of RV(task).
+  returned: when O(task_ids) is set
+  type: list
+  elements: dict
+changed_task_ids:
+  description: The tasks of O(task_ids) that this run cancelled (or, in check mode, would cancel).
+  returned: when O(task_ids) is set and O(state=cancelled)
+  type: list
+  elements: str
+summary:
+  description: How many tasks of O(task_ids) are in each normalized status.
+  returned: when O(task_ids) is set
+  type: dict
+  sample: {running: 0, succeeded: 19, failed: 1, cancelled: 0}
+status:
+  description: Normalized status; for O(task_ids), C(running) while any runs, else C(failed), C(cancelled) or C(succeeded).
+  returned: when a task was read
+  type: str
+  sample: succeeded
+vendor_status:
+  description: The server's state word; for O(task_ids), the counts per status.
+  returned: when a task was read
+  type: str
+  sample: Completed
+progress:
+  description: Percent done, when the server reports it.
+  returned: when the server reports it
+  type: int
+result:
+  description: The task's result payload.
+  returned: when O(task_id) is set and the task completed
+  type: raw
+error:
+  description: The task's error as C(name) (the state word, or the server's code) and C(message).
+  returned: when a task failed or was cancelled, or the server answered with an error
+  type: dict
+  sample: {name: Failed, message: The virtualization host did not answer.}
+attempts:
+  description: Status requests the wait made.
+  returned: when a task was read
+  type: int
+elapsed:
+  description: Seconds the wait took.
+  returned: when a task was read
+  type: float
+history:
+  description: Status changes seen during the wait (the first and the most recent ones).
+  returned: when a task was read
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.asyncops.jobs.plugins.module_utils.integration_server import (
+    ALREADY_FINISHED,
+    CANCELLED_NOW,
+    HAS_XMLTODICT,
+    XMLTODICT_IMPORT_ERROR,
+    IntegrationServerClient,
+    error_of,
+    observe,
+)
+from ansible_collections.asyncops.jobs.plugins.module_utils.module import (
+    create_module,
+    run,
+    wait_policy,
+    wait_result,
+)
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
+    CANCELLED,
+    FAILED,
+    SUCCEEDED,
+    WaitOutcome,
+    WaitRecord,
+    wait_for,
+    wait_for_many,
+)
+
+
+def _finished_warning(task):
+    return ('Task %s could not be cancelled because it had already finished (%s).'
+            % (task['id'], task.get('state')))
+
+
+def _task_details(task):
+    details = {}
+    if task.get('result') is not None:
+        details['result'] = task['result']
+    error = error_of(task)
+    if error is not None:
+        details['error'] = error
+    return details
+
+
+def _single_read(observation):
+    return WaitOutcome(observation, WaitRecord(1, 0.0, [dict(attempt=1, elapsed=0.0, status=observation.status,
+                                                                vendor_status=observation.vendor_status)]))
+
+
+def wait_one(module, client, context, task_id, policy):
+    def check():
+        observation = client.read(task_id)
+        context['task'] = observation.payload
+        return observation
+    return wait_for(check, policy, single_read=not module.params['wait'], describe='task %s' % task_id)
+
+
+def one_task(module, client, context):
+    task_id = module.params['task_id']
+    context['task_id'] = task_id
+    policy = wait_policy(module)
+    if module.params['state'] == 'completed':
+        outcome = wait_one(module, client, context, task_id, policy)
+        result = dict(context, changed=False, **wait_result(outcome))
+        result.update(_task_details(context['task']))
+        if outcome.observation.terminal and outcome.observation.status != SUCCEEDED:
+            result.update(failed=True, msg='Task %s ended %s%s' % (
+                task_id, context['task']['state'], _reason(context['task'])))
+        return result
+
+    warnings = []
+    if module.check_mode:
+        outcome = _single_read(client.read(task_id))
+        context['task'] = outcome.observation.payload
+        changed = not outcome.observation.terminal and outcome.observation.vendor_status != 'Stopping'
+    else:
+        answer = client.cancel_task(task_id)
+        changed = answer != ALREADY_FINISHED
+        context['changed'] = changed
+        if answer == CANCELLED_NOW or not module.params['wait']:
+            outcome = _single_read(client.read(task_id))
+            context['task'] = outcome.observation.payload
+        else:
+            # 202 goes through Stopping; a 409 on a task still Stopping is another run's cancel in flight.
+            outcome = wait_one(module, client, context, task_id, policy)
+    status = outcome.observation.status
+    if status in (SUCCEEDED, FAILED):
+        warnings.append(_finished_warning(context['task']))
+    result = dict(context, changed=changed, **wait_result(outcome))
+    result.update(_task_details(context['task']))
+    if warnings:
+        result['warnings'] = warnings
+    return result
+
+
+def many_tasks(module, client, context):
+    task_ids = list(dict.fromkeys(module.params['task_ids']))
+    context['task_ids'] = task_ids
+    policy = wait_policy(module)
+    changed_ids = []
+    if module.params['state'] == 'cancelled':
+        if module.check_mode:
+            first = client.batch_reader(task_ids)(task_ids)
+            changed_ids = [task_id for task_id in task_ids
+                           if not first[task_id].terminal and first[task_id].vendor_status != 'Stopping']
+        else:
+            # Cancel requests are per task (the API has no batch cancel); the context is kept current
+            # so that a failure half-way (a child task, an unknown id) still says what was cancelled.
+            context['changed_task_ids'] = changed_ids
+            for task_id in task_ids:
+                if client.cancel_task(task_id) != ALREADY_FINISHED:
+                    changed_ids.append(task_id)
+                    context['changed'] = True
+        context['changed_task_ids'] = changed_ids
+        context['changed'] = bool(changed_ids)
+    single_read = not module.params['wait'] or (module.check_mode and module.params['state'] == 'cancelled')
+    outcome = wait_for_many(client.batch_reader(task_ids), task_ids, policy, single_read=single_read,
+                            describe='%d tasks' % len(task_ids))
+    batch = outcome.observation.payload
+    tasks = [batch.latest[task_id].payload for task_id in task_ids]
+    result = dict(context, changed=bool(changed_ids), tasks=tasks, summary=batch.counts(),
+                  **wait_result(outcome))
+    unfinished = [t for t in tasks if observe(t).status in (FAILED, CANCELLED)]
+    if module.params['state'] == 'completed' and outcome.observation.terminal and unfinished:
+        result.update(failed=True, msg='%d of %d tasks did not complete: %s.' % (
+            len(unfinished), len(tasks), ', '.join('%s %s' % (t['id'], t['state']) for t in unfinished)))
+    finished = [t for t in tasks if observe(t).status in (SUCCEEDED, FAILED)]
+    if module.params['state'] == 'cancelled' and finished:
+        result['warnings'] = [_finished_warning(task) for task in finished]
+    return result
+
+
+def _reason(task):
+    error = error_of(task)
+    if error and error.get('message'):
+        return ': %s' % str(error['message']).rstrip('.') + '.'
+    return '.'
+
+
+def body(module, context):
+    client = IntegrationServerClient.from_params(module.params)
+    try:
+        if module.params['task_ids'] is not None:
+            return many_tasks(module, client, context)
+        return one_task(module, client, context)
+    finally:
+        client.close()
+
+
+def main():
+    module = create_module(
+        'integration_server',
+        dict(
+            task_id=dict(type='str'),
+            task_ids=dict(type='list', elements='str'),
+            state=dict(type='str', default='completed', choices=['completed', 'cancelled']),
+        ),
+        mutually_exclusive=[('task_id', 'task_ids')],
+        required_one_of=[('task_id', 'task_ids')],
+    )
+    if not HAS_XMLTODICT:
+        module.fail_json(msg=missing_required_lib('xmltodict'), exception=XMLTODICT_IMPORT_ERROR)
+    if module.params['task_ids'] is not None and not module.params['task_ids']:
+        module.fail_json(msg='task_ids must name at least one task.')
+    run(module, body)
+
+
+if __name__ == '__main__':
+    main()
