@@ -16,6 +16,7 @@ VENDORS = {
     'sas': 'asyncops_simulators.sas:SasSimulator',
     'integration_server': 'asyncops_simulators.integration_server:IntegrationServerSimulator',
     'echo': 'asyncops_simulators.kit:EchoSimulator',
+    'awx': 'asyncops_simulators.awx:AwxSimulator',
 }
 
 
