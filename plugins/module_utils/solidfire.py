@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""NetApp SolidFire Element JSON-RPC client: method calls, error envelopes, async results.
+
+Knows the wire (API-NOTES section 3), not Ansible. Every call is ``POST /json-rpc/<version>``
+with HTTP Basic; there is no session to keep, so a dropped keep-alive connection costs nothing
+but the request that was on it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, dumps
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import FAILED, RUNNING, SUCCEEDED, Observation
+
+UNKNOWN_API_METHOD = 'xUnknownAPIMethod'
+NO_SUCH_PATH = 'xDBNoSuchPath'
+
+VENDOR_RUNNING = 'running'
+VENDOR_COMPLETE = 'complete'
+
+
+class SolidFireMethodError(TerminalError):
+    """A JSON-RPC ``error`` answer; ``error`` holds the vendor's ``name``, ``message`` and ``code``."""
+
+    def __init__(self, message, error, **fields):
+        super(SolidFireMethodError, self).__init__(message, error=error, **fields)
+        self.name = error.get('name')
+        self.code = error.get('code')
+        self.error_message = error.get('message')
+
+    @property
+    def unknown_method(self):
+        return self.name == UNKNOWN_API_METHOD
+
+    @property
+    def no_such_path(self):
+        """A purged or never-issued async handle."""
+        return self.name == NO_SUCH_PATH
+
+
+def _error_fields(error):
+    fields = dict(name=error.get('name'), message=error.get('message'), code=error.get('code'))
+    return dict((k, v) for k, v in fields.items() if v is not None)
+
+
+class AsyncResult(object):
+    """One async handle's state, from ``GetAsyncResult`` or a ``ListAsyncResults`` entry.
+
+    ``complete`` handles carry ``result`` or ``error``; ``payload_known`` says whether that payload
+    was actually seen (``ListAsyncResults`` may leave a failure's error out).
+    """
+
+    def __init__(self, async_handle, vendor_status, result=None, error=None, result_type=None, details=None,
+                 create_time=None, last_update_time=None, payload_known=True, gone=False):
+        self.async_handle = async_handle
+        # The cluster does not hold this handle (purged or never issued): nothing more can be learnt.
+        self.gone = gone
+        self.vendor_status = vendor_status
+        self.result = result
+        self.error = error
+        self.result_type = result_type
+        self.details = details
+        self.create_time = create_time
+        self.last_update_time = last_update_time
+        self.payload_known = payload_known
+
+    @classmethod
+    def from_get(cls, async_handle, answer):
+        return cls(async_handle, answer.get('status'), result=answer.get('result'), error=answer.get('error'),
+                   result_type=answer.get('resultType'), details=answer.get('details'),
+                   create_time=answer.get('createTime'), last_update_time=answer.get('lastUpdateTime'))
+
+    @classmethod
+    def from_list_entry(cls, entry):
+        completed = bool(entry.get('completed'))
+        data = entry.get('data')
+        result = error = details = None
+        payload_known = True
+        if not completed:
+            details = data or None
+        elif entry.get('success'):
+            result = data
+        elif isinstance(data, dict) and isinstance(data.get('error'), dict):
+            error = data['error']
+        elif isinstance(data, dict) and data.get('name'):
+            error = data
+        else:
+            # The list said "failed" but not why: the error has to come from GetAsyncResult.
+            payload_known = False
+        return cls(entry.get('asyncResultID'), VENDOR_COMPLETE if completed else VENDOR_RUNNING,
+                   result=result, error=error, result_type=entry.get('resultType'), details=details,
+                   create_time=entry.get('createTime'), last_update_time=entry.get('lastUpdateTime'),
+                   payload_known=payload_known)
+
+    @classmethod
+    def from_missing(cls, async_handle, method_error):
+        return cls(async_handle, None, error=method_error.fields.get('error'), gone=True)
+
+    @property
+    def status(self):
+        if self.gone:
+            return FAILED
+        if self.vendor_status != VENDOR_COMPLETE:
+            # Any word we do not know as terminal keeps the wait going, verbatim in vendor_status.
+            return RUNNING
+        return FAILED if self.error is not None or not self.payload_known else SUCCEEDED
+
+    @property
+    def progress(self):
+        percent = (self.details or {}).get('percentComplete') if isinstance(self.details, dict) else None
+        if isinstance(percent, (int, float)) and not isinstance(percent, bool):
+            return percent
+        return None
+
+    def observation(self):
+        return Observation(self.status, vendor_status=self.vendor_status, payload=self, progress=self.progress)
+
+    def to_result(self):
+        """The module's per-handle keys (DESIGN section 5)."""
+        result = dict(async_handle=self.async_handle, status=self.status, vendor_status=self.vendor_status,
+                      result_type=self.result_type, create_time=self.create_time,
+                      last_update_time=self.last_update_time)
+        for key in ('result', 'error', 'details'):
+            value = getattr(self, key)
+            if value is not None:
+                result[key] = value
+        if self.progress is not None:
+            result['progress'] = self.progress
+        return result
+
+
+class SolidFireClient(object):
+    def __init__(self, hostname, username, password, port=443, api_version='12.3', validate_certs=True,
+                 ca_path=None, timeout=30.0):
+        self.username = username
+        self.path = '/json-rpc/%s' % api_version
+        self.http = HttpClient('https://%s:%d' % (hostname, port), validate_certs=validate_certs, ca_path=ca_path,
+                               timeout=timeout, auth=(username, password), secrets=[password],
+                               headers={'Content-Type': 'application/json'})
+        self._request_id = 0
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params['hostname'], params['username'], params['password'], port=params['port'],
+                   api_version=params['api_version'], validate_certs=params['validate_certs'],
+                   ca_path=params.get('ca_path'), timeout=params.get('request_timeout', 30.0))
+
+    def call(self, method, params=None):
+        """One JSON-RPC call; returns its ``result`` or raises.
+
+        A method error is terminal whatever HTTP status carries it (the status is a [guess]);
+        a 401 is always about credentials; everything else goes through the HTTP layer's rules.
+        """
+        self._request_id += 1
+        response = self.http.send('POST', self.path, data=dumps(dict(method=method, params=params or {},
+                                                                      id=self._request_id)))
+        if response.status_code == 401:
+            raise TerminalError(
+                'The SolidFire cluster rejected the credentials of user %s (HTTP 401); check username and password.'
+                % self.username, http_status=401, url=self.http.redact(response.url))
+        body = None
+        if 'json' in (response.headers.get('Content-Type') or '') or response.status_code < 300:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+        if isinstance(body, dict) and isinstance(body.get('error'), dict) and body['error'].get('name'):
+            error = _error_fields(body['error'])
+            if 'message' in error:
+                error['message'] = self.http.redact(error['message'])
+            raise SolidFireMethodError(
+                '%s failed with %s: %s.' % (method, error.get('name'), (error.get('message') or 'no message').rstrip('.')),
+                error, method=method)
+        self.http.raise_for_status(response)
+        if body is None:
+            body = self.http.json(response)
+        if not isinstance(body, dict) or 'result' not in body:
+            raise TransientError('The answer to %s has neither result nor error: %s'
+                                 % (method, self.http.body_excerpt(response, 120)), method=method)
+        return body['result']
+
+    def get_async_result(self, async_handle, keep_result=False):
+        """``GetAsyncResult``; a complete result is purged by this read unless ``keep_result``."""
+        try:
+            answer = self.call('GetAsyncResult', dict(asyncHandle=async_handle, keepResult=bool(keep_result)))
+        except SolidFireMethodError as err:
+            if err.no_such_path:
+                raise SolidFireMethodError(
+                    'Async handle %s does not exist on the cluster: it was never issued, or its result was already '
+                    'read once without keep_result (a complete result is purged by the first read unless '
+                    'keep_result is true).' % async_handle, err.fields['error'], method='GetAsyncResult',
+                    async_handle=async_handle)
+            raise
+        return AsyncResult.from_get(async_handle, answer)
+
+    def list_async_results(self):
+        """``ListAsyncResults``: every handle the cluster still holds, ``{handle: AsyncResult}``; purges nothing."""
+        answer = self.call('ListAsyncResults')
+        entries = answer.get('asyncHandles') if isinstance(answer, dict) else None
+        if not isinstance(entries, list):
+            raise TransientError('The answer to ListAsyncResults has no asyncHandles list.', method='ListAsyncResults')
+        listed = {}
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get('asyncResultID') is not None:
+                listed[entry['asyncResultID']] = AsyncResult.from_list_entry(entry)
+        return listed
+
+    def start(self, method, params):
+        """Call an async method; returns ``(async_handle, its whole result)``."""
+        answer = self.call(method, params)
+        handle = answer.get('asyncHandle') if isinstance(answer, dict) else None
+        if isinstance(handle, bool) or not isinstance(handle, int):
+            raise TerminalError('%s answered without an asyncHandle, so there is nothing to wait for; '
+                                'is it an asynchronous method?' % method, method=method, method_result=answer)
+        return handle, answer
+
+    def close(self):
+        self.http.close()
+
+
+class AsyncHandleWatcher(object):
+    """The ``check_batch`` of :func:`wait.wait_for_many` for many async handles.
+
+    One ``ListAsyncResults`` per round covers every pending handle (it purges nothing). A handle
+    gets its own ``GetAsyncResult`` only once it is complete, and only when that read is needed:
+    to purge it (``keep_result`` false) or to learn a failure's error that the list left out.
+    On a cluster without ``ListAsyncResults`` each pending handle is read with ``GetAsyncResult``
+    every round, ``keepResult`` passed through (a running handle is never purged).
+
+    Settled handles are remembered here at once, not at the end of the round: if a later request
+    of the same round fails, a result that was already purged by its final read is not lost.
+    """
+
+    def __init__(self, client, keep_result=False):
+        self.client = client
+        self.keep_result = keep_result
+        self.use_list = True
+        self.settled = {}
+
+    def __call__(self, pending):
+        unsettled = [handle for handle in pending if handle not in self.settled]
+        observations = {}
+        if unsettled and self.use_list:
+            try:
+                listed = self.client.list_async_results()
+            except SolidFireMethodError as err:
+                if not err.unknown_method:
+                    raise
+                self.use_list = False
+            else:
+                for handle in unsettled:
+                    entry = listed.get(handle)
+                    if entry is not None and entry.status == RUNNING:
+                        observations[handle] = entry.observation()
+                    else:
+                        self._settle_completed(handle, entry)
+        if unsettled and not self.use_list:
+            for handle in unsettled:
+                current = self._read(handle)
+                if current.status == RUNNING:
+                    observations[handle] = current.observation()
+        for handle in pending:
+            if handle in self.settled:
+                observations[handle] = self.settled[handle].observation()
+        return observations
+
+    def _read(self, handle):
+        try:
+            current = self.client.get_async_result(handle, keep_result=self.keep_result)
+        except SolidFireMethodError as err:
+            if not err.no_such_path:
+                raise
+            current = AsyncResult.from_missing(handle, err)
+        if current.status != RUNNING:
+            self.settled[handle] = current
+        return current
+
+    def _settle_completed(self, handle, listed_entry):
+        """``listed_entry`` is None when the list does not hold the handle: GetAsyncResult says why."""
+        if listed_entry is not None and listed_entry.payload_known and self.keep_result:
+            self.settled[handle] = listed_entry
+            return
+        current = self._read(handle)
+        if current.gone and listed_entry is not None and listed_entry.payload_known:
+            # Purged between the list and this read (by another reader, or by our own read whose
+            # answer was lost): the list already told us everything.
+            self.settled[handle] = listed_entry
