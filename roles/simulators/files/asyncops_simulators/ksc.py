@@ -227,6 +227,9 @@ class KscSimulator(kit.Simulator):
                 'lNextCheckDelay': action.next_check_delay_ms})
         del self.actions[guid]
         self.counters.incr('finalized')
+        with self.counters.lock:
+            # How long after the action ended its finalizing check came: what a client's pacing costs.
+            self.counters.values['last_finalized_late_ms'] = round(1000 * (now - action.started - action.duration), 1)
         succeeded = action.outcome == 'succeeded'
         response = kit.json_response({
             'bFinalized': True, 'bSuccededFinalized': succeeded,
