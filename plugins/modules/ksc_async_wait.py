@@ -22,7 +22,7 @@ description:
     proxy that closes the keep-alive connection during a long wait.
   - The task fails when the action is finalized unsuccessfully, with the details of C(pStateData) in RV(error).
 author:
-  - asyncops.jobs contributors
+  - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
   - requests
 extends_documentation_fragment:
@@ -30,12 +30,21 @@ extends_documentation_fragment:
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action:
+    support: none
+  async:
+    support: full
+  bypass_host_loop:
+    support: none
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details:
       - With O(action_guid) the status is read as usual.
-      - With O(method) the method is not called; the module logs in to check the connection and reports RV(changed=true).
+      - With O(method) the method is not called; the module logs in to check the connection and reports C(changed=true).
   diff_mode:
     support: none
   action_group:

@@ -20,14 +20,23 @@ description:
   - O(state=present) with O(session_id) checks that session with C(Session.Ping) and keeps it if it is alive.
   - O(state=absent) ends the session O(session_id) with C(Session.EndSession); a session that is already gone is not a change.
 author:
-  - asyncops.jobs contributors
+  - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
   - requests
 extends_documentation_fragment:
   - asyncops.jobs.ksc
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action:
+    support: none
+  async:
+    support: full
+  bypass_host_loop:
+    support: none
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details:
@@ -47,9 +56,9 @@ options:
     choices: [present, absent]
     default: present
 notes:
-  - RV(session_id) is a credential. Register the result with C(no_log: true) on this task, and set C(no_log: true) on
+  - RV(session_id) is a credential. Register the result with C(no_log=true) on this task, and set C(no_log=true) on
     later tasks that print it; modules of this collection never print the session id they are given.
-  - End the session with O(state=absent) in an C(always:) section; KSC's own session lifetime is not documented.
+  - End the session with O(state=absent) in an C(always) section; KSC's own session lifetime is not documented.
 seealso:
   - module: asyncops.jobs.ksc_async_wait
 """

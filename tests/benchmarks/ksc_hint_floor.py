@@ -89,7 +89,7 @@ def one_run(state, work, duration, hint_ms):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--duration', type=float, default=10.0)
     parser.add_argument('--hint-ms', type=int, default=1000)
     parser.add_argument('--runs', type=int, default=1)
