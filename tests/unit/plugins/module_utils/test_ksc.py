@@ -216,3 +216,25 @@ def test_ended_session_is_refused_with_403(ksc):
     assert client(ksc, session_id=session_id).end_session() is True
     assert client(ksc, session_id=session_id).ping() is False
     assert client(ksc, session_id=session_id).end_session() is False
+
+
+def test_domain_account_and_virtual_server_are_sent_as_ksc_expects(ksc):
+    ksc.simulator.users.append({'name': 'jdoe', 'password': 'Domain-pass-1', 'internal': False, 'domain': 'CORP'})
+    ksc.simulator.vservers.append('VS Branch')
+    client(ksc, username='jdoe', password='Domain-pass-1', internal_user=False, domain='CORP', vserver='VS Branch').login()
+    with pytest.raises(KscError) as caught:
+        client(ksc, username='jdoe', password='Domain-pass-1', internal_user=False, domain='CORP', vserver='VS Other').login()
+    assert 'on virtual server VS Other' in caught.value.message
+    with pytest.raises(KscError):
+        client(ksc, username='jdoe', password='Domain-pass-1', internal_user=True).login()
+
+
+def test_checker_closing_the_connection_after_finalized_actions_is_harmless(ksc):
+    ksc.simulator.close_after_finalized = 1
+    ksc_client = client(ksc)
+    ksc_client.start_session()
+    before = ksc.simulator.counters.snapshot()['connections']
+    for dummy in range(2):
+        queue(ksc, duration=0)
+        assert ksc_client.check_action(ksc_client.start_action('HostGroup.RemoveGroup', {'nGroup': 1})).status == SUCCEEDED
+    assert ksc.simulator.counters.snapshot()['connections'] == before + 1
