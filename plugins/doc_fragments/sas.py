@@ -43,7 +43,7 @@ options:
     type: str
   signature_version:
     description:
-      - Request signature: V(v3) is C(ACS3-HMAC-SHA256), V(v1) is the older RPC C(HMAC-SHA1).
+      - Request signature. V(v3) is C(ACS3-HMAC-SHA256), V(v1) is the older RPC C(HMAC-SHA1).
       - If not set, the value of the E(ALICLOUD_SIGNATURE_VERSION) environment variable is used.
     type: str
     default: v3
