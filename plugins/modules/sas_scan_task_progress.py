@@ -22,7 +22,7 @@ description:
     earlier than the C(x-acs-retry-after) or C(Retry-After) the service asked for.
   - Without O(region) and O(endpoint), the mainland endpoint C(tds.cn-shanghai.aliyuncs.com) is used.
 author:
-  - asyncops.jobs contributors
+  - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
   - requests
 extends_documentation_fragment:
@@ -30,7 +30,16 @@ extends_documentation_fragment:
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action:
+    support: none
+  async:
+    support: full
+  bypass_host_loop:
+    support: none
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details:

@@ -183,8 +183,8 @@ def test_wait_loop_never_polls_inside_the_throttle_window(sas):
     fault(sas, kind='throttle', seconds=0.4, retry_after=0.4, retry_after_format='milliseconds',
           endpoint='^DescribeScanTaskProgress$')
     sas_client = client(sas)
-    outcome = wait_for(lambda: sas_client.scan_progress(task_id), WaitPolicy(timeout=10, poll_interval=0.01,
-                                                                            max_poll_interval=0.05))
+    policy = WaitPolicy(timeout=10, poll_interval=0.01, max_poll_interval=0.05)
+    outcome = wait_for(lambda: sas_client.scan_progress(task_id), policy)
     counters = sas.simulator.counters.snapshot()
     assert outcome.observation.vendor_status == 'Success'
     assert counters['requests_before_retry_after'] == 0
