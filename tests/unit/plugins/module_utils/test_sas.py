@@ -218,3 +218,19 @@ def test_a_wait_with_a_clock_follows_the_scan_to_success(sas):
     outcome = wait_for(lambda: sas_client.scan_progress(task_id), WaitPolicy(timeout=60, poll_interval=1), clock=clock)
     assert outcome.observation.status == 'succeeded'
     assert clock.sleeps == []
+
+
+def test_v1_error_echoing_the_string_to_sign_does_not_leak_the_sts_token(sas):
+    # Alibaba's V1 SignatureDoesNotMatch message quotes the canonical query, SecurityToken included,
+    # percent-encoded twice; real STS tokens are base64 with + / =.
+    token = 'CAIS+base64/like=token+with/odd=chars'
+    sas.simulator.access_keys['STS.NWithOddToken'] = {'secret': 'right-sts-secret', 'security_token': token}
+    wrong = client(sas, 'v1', access_key_id='STS.NWithOddToken', access_key_secret='wrong-sts-secret-0000',
+                   security_token=token)
+    with pytest.raises(TerminalError) as caught:
+        wrong.scan_progress(1)
+    result = repr(caught.value.to_result())
+    assert caught.value.fields['error']['code'] == 'SignatureDoesNotMatch'
+    assert 'SecurityToken' in caught.value.fields['error']['message']
+    for leak in (token, 'CAIS%2Bbase64', 'CAIS%252Bbase64', 'token%252Bwith'):
+        assert leak not in result
