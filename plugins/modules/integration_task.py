@@ -247,8 +247,6 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
     CANCELLED,
     FAILED,
     SUCCEEDED,
-    WaitOutcome,
-    WaitRecord,
     wait_for,
     wait_for_many,
 )
@@ -269,17 +267,12 @@ def _task_details(task):
     return details
 
 
-def _single_read(observation):
-    return WaitOutcome(observation, WaitRecord(1, 0.0, [dict(attempt=1, elapsed=0.0, status=observation.status,
-                                                                vendor_status=observation.vendor_status)]))
-
-
-def wait_one(module, client, context, task_id, policy):
+def wait_one(module, client, context, task_id, policy, single_read=False):
     def check():
         observation = client.read(task_id)
         context['task'] = observation.payload
         return observation
-    return wait_for(check, policy, single_read=not module.params['wait'], describe='task %s' % task_id)
+    return wait_for(check, policy, single_read=single_read or not module.params['wait'], describe='task %s' % task_id)
 
 
 def one_task(module, client, context):
@@ -297,19 +290,14 @@ def one_task(module, client, context):
 
     warnings = []
     if module.check_mode:
-        outcome = _single_read(client.read(task_id))
-        context['task'] = outcome.observation.payload
+        outcome = wait_one(module, client, context, task_id, policy, single_read=True)
         changed = not outcome.observation.terminal and outcome.observation.vendor_status != 'Stopping'
     else:
         answer = client.cancel_task(task_id)
         changed = answer != ALREADY_FINISHED
         context['changed'] = changed
-        if answer == CANCELLED_NOW or not module.params['wait']:
-            outcome = _single_read(client.read(task_id))
-            context['task'] = outcome.observation.payload
-        else:
-            # 202 goes through Stopping; a 409 on a task still Stopping is another run's cancel in flight.
-            outcome = wait_one(module, client, context, task_id, policy)
+        # 202 goes through Stopping; a 409 on a task still Stopping is another run's cancel in flight.
+        outcome = wait_one(module, client, context, task_id, policy, single_read=answer == CANCELLED_NOW)
     status = outcome.observation.status
     if status in (SUCCEEDED, FAILED):
         warnings.append(_finished_warning(context['task']))

@@ -25,8 +25,15 @@ extends_documentation_fragment:
   - asyncops.jobs.integration_server
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads, so it runs the same in check mode.
+  diff_mode:
+    support: N/A
+    details:
+      - The module changes nothing.
   action_group:
     support: full
     membership:

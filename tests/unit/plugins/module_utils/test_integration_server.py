@@ -107,7 +107,7 @@ def test_completed_task_result_is_a_plain_dict(kis):
     observation = client(kis).read(task_id)
     assert observation.status == SUCCEEDED
     assert observation.vendor_status == 'Completed'
-    assert type(observation.payload['result']) is dict
+    assert observation.payload['result'].__class__ is dict  # xmltodict < 0.13 gives OrderedDict
     assert observation.payload['result'] == {'taskId': task_id}
 
 
