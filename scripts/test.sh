@@ -58,6 +58,10 @@ want() {
   return 0
 }
 
+# Plain output: these logs are read in files and CI pages, not on a terminal.
+export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
 WORK=${ASYNCOPS_WORK:-$(mktemp -d /tmp/asyncops-test-XXXXXX)}
 mkdir -p "$WORK"
 if [ "${ASYNCOPS_KEEP_WORK:-0}" != 1 ] && [ -z "${ASYNCOPS_WORK:-}" ]; then
@@ -179,7 +183,8 @@ do_integration() {   # $1 venv, $2 python version
   return $rc
 }
 
-do_ansible_lint() { in_venv lint ansible-lint --offline --profile production; }
+# ansible-lint and ansible-doc resolve asyncops.jobs.* through the copy's ansible_collections tree.
+do_ansible_lint() { in_venv lint env ANSIBLE_COLLECTIONS_PATH="$WORK" ansible-lint --offline --profile production; }
 
 TARBALL=""
 do_build() {
@@ -223,7 +228,7 @@ EOF
   grep -q 'Importer processing completed successfully' "$out" || { echo "galaxy-importer did not complete"; return 1; }
 }
 
-do_docs_lint() { in_venv docs antsibull-docs lint-collection-docs --plugin-docs .; }
+do_docs_lint() { in_venv docs env ANSIBLE_COLLECTIONS_PATH="$WORK" antsibull-docs lint-collection-docs --plugin-docs .; }
 
 do_builder_introspect() {
   local out rc
@@ -235,7 +240,7 @@ do_builder_introspect() {
   local req missing=0
   while read -r req; do
     req=${req%%[<>=!~; ]*}; [ -n "$req" ] || continue
-    grep -qi "^[[:space:]-]*$req\b.*asyncops.jobs" <<<"$out" || { echo "requirement '$req' not picked up by ansible-builder"; missing=1; }
+    grep -qiE "^[[:space:]-]*'?$req([^a-z0-9_.-].*)?#.*asyncops\.jobs" <<<"$out" || { echo "requirement '$req' not picked up by ansible-builder"; missing=1; }
   done < <(sed 's/#.*//' "$COLL/requirements.txt")
   return $missing
 }
