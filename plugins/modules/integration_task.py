@@ -20,7 +20,7 @@ description:
   - The Integration Server calls the cancelled state V(Canceled), V(Cancelled) or V(Stopped) depending on the
     documentation page; all three are taken as cancelled.
 author:
-  - asyncops.jobs contributors
+  - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
   - requests
   - xmltodict
@@ -29,12 +29,21 @@ extends_documentation_fragment:
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action:
+    support: none
+  async:
+    support: full
+  bypass_host_loop:
+    support: none
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details:
       - Task states are read in check mode; cancel requests are not sent, and a task that would be cancelled is
-        reported as RV(changed).
+        reported as C(changed).
   diff_mode:
     support: none
   action_group:
@@ -62,16 +71,15 @@ options:
       - V(cancelled) cancels the tasks that are still running and, when O(wait=true), waits through V(Stopping)
         until they are cancelled. A task that is already cancelled is left unchanged. A task that already
         V(Completed) or V(Failed) cannot be cancelled; it is left unchanged with a warning.
-      - A child task cannot be cancelled on its own (the server answers HTTP 405): cancel its parent task.
+      - A child task cannot be cancelled on its own (the server answers HTTP 405); cancel its parent task.
     type: str
     choices: [completed, cancelled]
     default: completed
 notes:
   - The server's dates carry no time zone and are returned exactly as the server gives them.
+  - The role C(asyncops.jobs.integration_task_cleanup) cancels every task that matches a type, state and age filter.
 seealso:
   - module: asyncops.jobs.integration_task_info
-  - role: asyncops.jobs.integration_task_cleanup
-    description: Cancels every task that matches a type, state and age filter.
 """
 
 EXAMPLES = r"""

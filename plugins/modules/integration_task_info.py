@@ -17,7 +17,7 @@ description:
     or the list of tasks filtered by creation time, state and type.
   - Filters are checked before any request is sent, so a mistyped date or state fails with a clear message.
 author:
-  - asyncops.jobs contributors
+  - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
   - requests
   - xmltodict
@@ -25,7 +25,16 @@ extends_documentation_fragment:
   - asyncops.jobs.integration_server
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action:
+    support: none
+  async:
+    support: full
+  bypass_host_loop:
+    support: none
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details:
