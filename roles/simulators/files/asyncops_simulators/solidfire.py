@@ -25,7 +25,8 @@ What it keeps faithful, because the collection's client and NetApp's own SDK dep
 Control API:
 
 - ``POST /_sim/operations`` ``{duration, outcome (succeeded|failed), result_type, result, error,
-  method}``: creates an operation at once and returns ``{"id": <asyncHandle>}``.
+  method}``: creates an operation at once and returns ``{"id": <asyncHandle>}``; with
+  ``durations`` (a list) instead of ``duration`` it creates one per entry and returns ``{"ids": [...]}``.
 - ``POST /_sim/config``: ``username``, ``password``, ``operation_duration`` and
   ``operation_outcome`` (what the async methods start), ``list_async_results``,
   ``list_failure_data``, ``error_http_status``.
@@ -133,6 +134,15 @@ class SolidFireSimulator(kit.Simulator):
         spec = dict(spec)
         if spec.get('outcome', 'succeeded') not in ('succeeded', 'failed'):
             raise ValueError('outcome must be succeeded or failed')
+        durations = spec.pop('durations', None)
+        if durations is not None:
+            # Many handles in one control call: a playbook cannot afford one request per handle.
+            with self.lock:
+                ids = [self._add(dict(spec, duration=duration))['id'] for duration in durations]
+            return {'ids': ids}
+        return self._add(spec)
+
+    def _add(self, spec):
         with self.lock:
             op = AsyncOperation(self.new_id(), **spec)
             self.operations[op.id] = op
