@@ -261,7 +261,8 @@ def run_job(private_data_dir, playbook, envvars, collections_path, extravars=Non
     return ansible_runner.run(
         private_data_dir=private_data_dir, playbook=playbook, envvars=env, extravars=extravars or {},
         inventory='localhost ansible_connection=local ansible_python_interpreter=%s' % sys.executable,
-        quiet=True, timeout=300)
+        # The runner settings AWX gives a job: the job template's timeout and the idle timeout.
+        settings={'job_timeout': 300, 'idle_timeout': 120, 'suppress_ansible_output': True}, quiet=True)
 
 
 def task_results(runner, task):
