@@ -191,7 +191,7 @@ class Simulator:
         answer = subprocess.run(
             [sys.executable, '-m', 'asyncops_simulators', 'start', '--vendors', vendor, '--state-dir', state_dir,
              '--idle-timeout', '300'],
-            env=env, capture_output=True, text=True, timeout=60)
+            env=env, capture_output=True, text=True, timeout=60, check=False)
         if answer.returncode != 0:
             log = os.path.join(state_dir, 'simulators.log')
             tail = open(log).read()[-2000:] if os.path.exists(log) else ''
@@ -212,7 +212,7 @@ class Simulator:
 
     def stop(self):
         subprocess.run([sys.executable, '-m', 'asyncops_simulators', 'stop', '--state-dir', self.state_dir],
-                       env=self.env, capture_output=True, timeout=30)
+                       env=self.env, capture_output=True, timeout=30, check=False)
 
 
 @pytest.fixture(scope='module')
@@ -310,8 +310,8 @@ def drift_problems(vendor, credential_type):
         used = [fid for fid in fields if '{{ %s }}' % fid in env[name] or ('%s is defined' % fid) in env[name]]
         if option in argspec.REQUIRED_CONNECTION_OPTIONS[vendor] and not required_inputs.intersection(used):
             problems.append('%s is required by the modules but its input (%s) is not required' % (option, used))
-        if options[option].get('no_log') and not all(fields[fid].get('secret') for fid in used
-                                                      if fid in fields and fid != 'ca_cert'):
+        secret_inputs = [fields[fid].get('secret') for fid in used if fid in fields and fid != 'ca_cert']
+        if options[option].get('no_log') and not all(secret_inputs):
             problems.append('%s is a secret (no_log) but its input is not secret: true' % option)
     for fid, field in fields.items():
         if not any(fid in template for template in
@@ -439,10 +439,10 @@ def test_credential_type_playbook_is_idempotent(simulator, collections_path, cle
            'CONTROLLER_VERIFY_SSL': 'true'}
     playbook = 'asyncops.jobs.awx_credential_types'
 
-    def run(name, extravars=None, envvars=env):
+    def run(name, extravars=None, envvars=None):
         private_data_dir = str(tmp_path / name)
         os.makedirs(os.path.join(private_data_dir, 'project'))
-        runner = run_job(private_data_dir, playbook, envvars, collections_path, extravars)
+        runner = run_job(private_data_dir, playbook, envvars or env, collections_path, extravars)
         output = stdout_of(runner)
         assert runner.status == 'successful', output[-4000:]
         assert 'awx-sim-password' not in output

@@ -145,12 +145,12 @@ class AwxSimulator(kit.Simulator):
     # -- handlers ------------------------------------------------------------------
     def _authenticated(self, request):
         header = request.header('Authorization') or ''
-        scheme, _, value = header.partition(' ')
+        scheme, dummy, value = header.partition(' ')
         if scheme.lower() == 'bearer':
             return value.strip() in self.tokens
         if scheme.lower() == 'basic':
             try:
-                user, _, password = base64.b64decode(value.strip()).decode('utf-8').partition(':')
+                user, dummy, password = base64.b64decode(value.strip()).decode('utf-8').partition(':')
             except (ValueError, UnicodeDecodeError):
                 return False
             return user in self.users and self.users[user] == password
@@ -189,7 +189,7 @@ class AwxSimulator(kit.Simulator):
 
     @staticmethod
     def _matches(item, key, value):
-        field, _, lookup = key.partition('__')
+        field, dummy, lookup = key.partition('__')
         if field not in ('id', 'name', 'kind', 'namespace', 'managed', 'description'):
             raise _Invalid(400, {'detail': "Cannot resolve keyword '%s' into field." % field})
         actual = item[field]
@@ -313,7 +313,7 @@ class AwxSimulator(kit.Simulator):
                                        or not all(isinstance(c, str) for c in field['choices'])
                                        or len(set(field['choices'])) != len(field['choices'])):
                 invalid('choices of %s must be a non-empty list of unique strings' % field['id'])
-            if 'default' in field and type(field['default']) is not {'string': str, 'boolean': bool}[field['type']]:
+            if 'default' in field and not isinstance(field['default'], {'string': str, 'boolean': bool}[field['type']]):
                 invalid('{0} is not a {1}'.format(field['default'], field['type']))
             for key in ('choices', 'multiline', 'format', 'secret'):
                 if key in field and field['type'] != 'string':
