@@ -186,6 +186,8 @@ class IntegrationServerSimulator(kit.Simulator):
     def create_operation(self, spec):
         spec = dict(spec)
         count = int(spec.pop('count', 1))
+        if count < 1:
+            raise ValueError('count must be 1 or more')
         if 'type' in spec:
             spec['task_type'] = spec.pop('type')
         with self.task_lock:
