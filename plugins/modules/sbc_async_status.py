@@ -1,0 +1,366 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) asyncops.jobs contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sbc_async_status
+short_description: Run and wait for configuration actions on an Oracle Communications SBC
+version_added: 0.1.0
+description:
+  - Reads or waits on the asynchronous operation status of an Oracle Communications Session Border Controller
+    (C(GET /rest/{version}/admin/asyncstatus)).
+  - With O(action), saves, verifies, activates, backs up or restores the configuration (one action or a list run in
+    order) under the configuration lock, following each action's status link and waiting until it ends; the first
+    action that fails stops the list.
+  - The SBC reports only the B(most recent) asynchronous operation on the whole system, whoever started it (another
+    REST client, the CLI). When the report names another operation than the one expected, the task fails and says both.
+  - Access tokens live 10 minutes on the device and the configuration lock belongs to the token. The module renews its
+    token by early re-authentication when 80% of O(token_lifetime) has passed, which keeps the lock; while it holds the
+    lock it never pauses longer than 10% of O(token_lifetime) between two requests, so a renewal is never missed.
+author:
+  - asyncops.jobs maintainers (@asyncops-jobs)
+requirements:
+  - requests
+  - xmltodict
+extends_documentation_fragment:
+  - asyncops.jobs.sbc
+  - asyncops.jobs.wait
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  action:
+    support: none
+  async:
+    support: full
+  bypass_host_loop:
+    support: none
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+    details:
+      - The status is read in check mode; the lock is not taken, no action is started, and the task reports C(changed)
+        when O(action) is set.
+  diff_mode:
+    support: none
+  action_group:
+    support: full
+    membership:
+      - asyncops.jobs.sbc
+      - asyncops.jobs.all
+options:
+  action:
+    description:
+      - Configuration action(s) to start, in order. Each one is started with the method the API requires (PUT for
+        V(save), V(verify) and V(restore); POST for V(activate) and V(backup)) and waited on before the next one.
+      - The first action that fails or times out stops the list; the remaining ones are not started.
+      - Without O(action), the module only reads (or, with O(wait=true), waits on) the reported operation.
+      - With O(wait=false), only one action may be given; it is started, its status read once, and the lock released.
+    type: list
+    elements: str
+    choices: [save, verify, activate, backup, restore]
+  operation:
+    description:
+      - Without O(action), the operation expected to be reported, such as V(activate).
+      - If the SBC reports another operation, the task fails and the message names both.
+      - Mutually exclusive with O(action); with O(action), each action is the operation expected.
+    type: str
+  lock:
+    description:
+      - Take the configuration lock before the first action and release it after the last, also when an action fails or
+        the wait times out.
+      - Set to V(false) only when the lock is already held by another means; the SBC answers HTTP 423 to every
+        configuration action of a token that does not hold it.
+    type: bool
+    default: true
+  backup_source:
+    description:
+      - Which configuration V(backup) saves. Backups need REST API version V(v1.1) or later.
+    type: str
+    choices: [running, saved, editing]
+    default: running
+  restore_source:
+    description:
+      - Where V(restore) takes the configuration from. Required when O(action) contains V(restore).
+    type: str
+    choices: [running, saved, backupFile]
+  filename:
+    description:
+      - Backup file name. Required for V(backup), and for V(restore) with O(restore_source=backupFile).
+    type: str
+notes:
+  - The field that carries the current token in an early re-authentication is not documented by Oracle; the module
+    sends it as C(accessToken) in a form-encoded body.
+  - The in-progress status word is not documented either; any word other than C(success) or C(fail) (and their
+    variants C(succeeded), C(failed), C(failure)) counts as still running and is returned in RV(vendor_status).
+seealso:
+  - name: Oracle SBC REST API, asyncstatus
+    description: The status resource this module reads.
+    link: https://docs.oracle.com/en/industries/communications/session-border-controller/
+"""
+
+EXAMPLES = r"""
+- name: Save, verify and activate the configuration under one lock
+  asyncops.jobs.sbc_async_status:
+    host: sbc1.example.com
+    username: admin
+    password: "{{ sbc_password }}"
+    ca_path: /etc/pki/sbc-ca.pem
+    action: [save, verify, activate]
+    wait_timeout: 900
+  register: sbc_apply
+
+- name: Show the verify summary
+  ansible.builtin.debug:
+    var: sbc_apply.actions[1].additional_info
+
+- name: SBC tasks with the connection set once for the whole group
+  module_defaults:
+    group/asyncops.jobs.sbc:
+      host: sbc1.example.com
+      username: admin
+      password: "{{ sbc_password }}"
+      ca_path: /etc/pki/sbc-ca.pem
+  block:
+    - name: Back up the running configuration
+      asyncops.jobs.sbc_async_status:
+        action: backup
+        backup_source: running
+        filename: before-change.gz
+
+    - name: Wait for an activate started from the CLI
+      asyncops.jobs.sbc_async_status:
+        operation: activate
+        poll_interval: 5
+
+- name: Read the most recent operation once
+  asyncops.jobs.sbc_async_status:
+    host: sbc1.example.com
+    username: admin
+    password: "{{ sbc_password }}"
+    wait: false
+  register: sbc_last
+"""
+
+RETURN = r"""
+operation:
+  description: The operation the SBC reported last (with O(action), the last action run).
+  returned: when a status was read
+  type: str
+  sample: activate
+status:
+  description: Normalized status of that operation.
+  returned: when a status was read
+  type: str
+  sample: succeeded
+vendor_status:
+  description: The SBC's own status word, such as C(success), C(fail) or the in-progress word.
+  returned: when a status was read
+  type: str
+  sample: success
+additional_info:
+  description: The operation's C(additionalInfo), as plain data (for example a verify summary).
+  returned: when a status was read
+  type: raw
+  sample: {verifySummary: {verify: {type: warning, message: No NTP server is configured., field: server, object: ntp-sync}}}
+messages:
+  description: Error texts the SBC sent with the status (C(errorMessage) elements).
+  returned: when a status was read
+  type: list
+  elements: str
+error:
+  description: On failure, the status word as C(name), the C(operation) and the SBC's C(message).
+  returned: when the operation failed
+  type: dict
+  sample: {name: fail, operation: verify, message: "realm-id of sip-interface is not valid."}
+actions:
+  description: One entry per action started, in order, with the keys above plus C(action), C(attempts) and C(elapsed).
+  returned: when O(action) is set
+  type: list
+  elements: dict
+actions_not_started:
+  description: Actions of O(action) that were not started because an earlier one failed.
+  returned: when an action failed before the end of the list
+  type: list
+  elements: str
+attempts:
+  description: Status requests the (last) wait made.
+  returned: when a status was read
+  type: int
+elapsed:
+  description: Seconds the (last) wait took.
+  returned: when a status was read
+  type: float
+history:
+  description: Status changes seen during the (last) wait.
+  returned: when a status was read
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError
+from ansible_collections.asyncops.jobs.plugins.module_utils.module import create_module, run, wait_policy, wait_result
+from ansible_collections.asyncops.jobs.plugins.module_utils.sbc import (
+    ACTIONS,
+    BACKUP_SOURCES,
+    HAS_XMLTODICT,
+    RESTORE_SOURCES,
+    XMLTODICT_IMPORT_ERROR,
+    SbcClient,
+)
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED, WaitPolicy, wait_for
+
+REPORT_KEYS = ('operation', 'additional_info', 'messages', 'error')
+
+
+def _report(outcome):
+    result = wait_result(outcome)
+    report = outcome.observation.payload
+    result.update((key, report[key]) for key in REPORT_KEYS if key in report)
+    return result
+
+
+def _lock_safe_policy(policy, client):
+    """The policy with pauses short enough that the token is always renewed before it expires."""
+    cap = client.longest_quiet_period()
+    if policy.max_poll_interval <= cap:
+        return policy
+    return WaitPolicy(timeout=policy.timeout, poll_interval=min(policy.poll_interval, cap), max_poll_interval=cap,
+                      retries=policy.retries, request_timeout=policy.request_timeout)
+
+
+def read_only(module, client, context):
+    expected = module.params['operation']
+    outcome = wait_for(lambda: client.check(expected), wait_policy(module), single_read=not module.params['wait'],
+                       describe='the %s operation' % expected if expected else 'the most recent operation')
+    result = dict(context, changed=False, **_report(outcome))
+    if outcome.observation.terminal and outcome.observation.status != SUCCEEDED:
+        result.update(failed=True, msg=_failure_message(result))
+    return result
+
+
+def _failure_message(report):
+    error = report.get('error') or {}
+    detail = error.get('message')
+    return 'The %s operation on the SBC ended %s%s' % (
+        report.get('operation'), report.get('vendor_status'), (': %s' % detail.rstrip('.') + '.') if detail else '.')
+
+
+def run_actions(module, client, context, actions):
+    policy = wait_policy(module)
+    context['actions'] = []
+    if module.params['lock']:
+        client.lock()
+        policy = _lock_safe_policy(policy, client)
+    try:
+        result = _run_in_order(module, client, context, actions, policy)
+    except BaseException:
+        _release(client, context, quiet=True)
+        raise
+    _release(client, context, quiet=result.get('failed', False))
+    if 'lock_release_error' in context:
+        result['lock_release_error'] = context['lock_release_error']
+    return result
+
+
+def _run_in_order(module, client, context, actions, policy):
+    result = None
+    for index, action in enumerate(actions):
+        context['changed'] = True
+        link = client.start(action, backup_source=module.params['backup_source'],
+                            restore_source=module.params['restore_source'], filename=module.params['filename'])
+        context['operation'] = action
+        outcome = wait_for(lambda expected=action, link=link: client.check(expected, link), policy,
+                           single_read=not module.params['wait'], describe='the %s operation' % action)
+        report = _report(outcome)
+        entry = dict(action=action, attempts=report['attempts'], elapsed=report['elapsed'])
+        entry.update((key, report[key]) for key in ('status', 'vendor_status') + REPORT_KEYS if key in report)
+        context['actions'].append(entry)
+        result = dict(context, **report)
+        if outcome.observation.terminal and outcome.observation.status != SUCCEEDED:
+            result.update(failed=True, msg=_failure_message(report))
+            if actions[index + 1:]:
+                result['actions_not_started'] = actions[index + 1:]
+            break
+    return result
+
+
+def _release(client, context, quiet=False):
+    """Release the lock whatever happened; a failed release must not hide the failure that led here."""
+    try:
+        client.unlock()
+    except AsyncOpsError as err:
+        context['lock_release_error'] = err.message
+        if not quiet:
+            raise
+
+
+def check_mode(module, client, context, actions):
+    # No lock, no action: only a status read, so credentials and reachability are still checked.
+    report = client.read_status()
+    result = dict(context, changed=True, actions=[dict(action=action, status=None) for action in actions])
+    result.update((key, report[key]) for key in ('operation', 'status', 'vendor_status', 'additional_info', 'messages'))
+    return result
+
+
+def body(module, context):
+    client = SbcClient.from_params(module.params)
+    actions = module.params['action']
+    try:
+        if not actions:
+            return read_only(module, client, context)
+        if module.check_mode:
+            return check_mode(module, client, context, actions)
+        return run_actions(module, client, context, actions)
+    finally:
+        client.close()
+
+
+def _problems(params):
+    actions = params['action'] or []
+    problems = []
+    if params['action'] is not None and not actions:
+        problems.append('action must name at least one action')
+    if len(actions) > 1 and not params['wait']:
+        problems.append('wait=false allows only one action, because each action must end before the next starts')
+    if 'backup' in actions and not params['filename']:
+        problems.append('backup needs filename')
+    if 'restore' in actions and not params['restore_source']:
+        problems.append('restore needs restore_source')
+    if 'restore' in actions and params['restore_source'] == 'backupFile' and not params['filename']:
+        problems.append('restore from backupFile needs filename')
+    return problems
+
+
+def main():
+    module = create_module(
+        'sbc',
+        dict(
+            action=dict(type='list', elements='str', choices=list(ACTIONS)),
+            operation=dict(type='str'),
+            lock=dict(type='bool', default=True),
+            backup_source=dict(type='str', choices=list(BACKUP_SOURCES), default='running'),
+            restore_source=dict(type='str', choices=list(RESTORE_SOURCES)),
+            filename=dict(type='str'),
+        ),
+        mutually_exclusive=[('action', 'operation')],
+    )
+    if not HAS_XMLTODICT:
+        module.fail_json(msg=missing_required_lib('xmltodict'), exception=XMLTODICT_IMPORT_ERROR)
+    problems = _problems(module.params)
+    if problems:
+        module.fail_json(msg='%s.' % '; '.join(problems).capitalize())
+    run(module, body)
+
+
+if __name__ == '__main__':
+    main()
