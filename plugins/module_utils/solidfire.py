@@ -157,8 +157,10 @@ class SolidFireClient(object):
         a 401 is always about credentials; everything else goes through the HTTP layer's rules.
         """
         self._request_id += 1
-        response = self.http.send('POST', self.path, data=dumps(dict(method=method, params=params or {},
-                                                                      id=self._request_id)))
+        # Bytes, not str: http.client then sends headers and body in one write, which avoids the
+        # Nagle/delayed-ACK stall (about 40 ms per request) that a separate small body write causes.
+        body = dumps(dict(method=method, params=params or {}, id=self._request_id)).encode('utf-8')
+        response = self.http.send('POST', self.path, data=body)
         if response.status_code == 401:
             raise TerminalError(
                 'The SolidFire cluster rejected the credentials of user %s (HTTP 401); check username and password.'
