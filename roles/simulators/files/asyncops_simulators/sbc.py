@@ -22,6 +22,7 @@ Control API:
   (default ``inProgress``), ``durations`` (``{"activate": 10}``: seconds per operation started over
   REST), ``failures`` (``{"verify": "error text"}``: those operations end ``fail``), ``versions``
   (offered API versions) and ``lock_holder`` (``true``: another user holds the lock).
+  ``POST /_sim/reset`` restores every setting but the account, and forgets tokens, lock and operation.
 - Counters: ``tokens_issued``, ``token_renewals`` (early re-authentications that kept the lock),
   ``locks_taken``, ``locks_released``, ``responses_401``, ``responses_423``, ``operations_started``.
 
@@ -93,11 +94,12 @@ class SbcSimulator(kit.Simulator):
     def __init__(self, clock=None):
         super().__init__()
         self.clock = clock or time.monotonic
+        self.username = DEFAULT_USERNAME
+        self.password = DEFAULT_PASSWORD
         self._defaults()
 
     def _defaults(self):
-        self.username = DEFAULT_USERNAME
-        self.password = DEFAULT_PASSWORD
+        # The account survives a reset (it is who the device is); scenario settings and state do not.
         self.token_lifetime = 600.0
         self.in_progress_word = 'inProgress'
         self.durations = dict(DEFAULT_DURATIONS)
