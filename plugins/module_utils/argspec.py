@@ -64,7 +64,7 @@ CONNECTION_SPECS = {
         username=dict(type='str', fallback=_env('SBC_USERNAME')),
         password=dict(type='str', no_log=True, fallback=_env('SBC_PASSWORD')),
         api_version=dict(type='str', default='v1.2', fallback=_env('SBC_API_VERSION')),
-        token_lifetime=dict(type='int', default=600, fallback=_env('SBC_TOKEN_LIFETIME')),
+        token_lifetime=dict(type='int', default=600, no_log=False, fallback=_env('SBC_TOKEN_LIFETIME')),
     )),
     'solidfire': _with_tls('SOLIDFIRE', dict(
         hostname=dict(type='str', fallback=_env('SOLIDFIRE_HOSTNAME')),
