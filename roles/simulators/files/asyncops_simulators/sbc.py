@@ -171,7 +171,7 @@ class SbcSimulator(kit.Simulator):
         if not header.startswith('Basic '):
             return False
         try:
-            user, _, password = base64.b64decode(header[6:]).decode('utf-8').partition(':')
+            user, dummy, password = base64.b64decode(header[6:]).decode('utf-8').partition(':')
         except (ValueError, UnicodeDecodeError):
             return False
         return user == self.username and password == self.password
