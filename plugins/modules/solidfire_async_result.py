@@ -22,7 +22,7 @@ description:
   - With O(method) and O(params) it calls an asynchronous method, takes the C(asyncHandle) it returns, and waits.
   - The task fails when an operation ended with an error, naming the handles that failed.
 author:
-  - asyncops.jobs contributors
+  - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
   - requests
 extends_documentation_fragment:
@@ -30,7 +30,16 @@ extends_documentation_fragment:
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action:
+    support: none
+  async:
+    support: full
+  bypass_host_loop:
+    support: none
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details:
@@ -39,7 +48,7 @@ attributes:
   diff_mode:
     support: none
   action_group:
-    version_added: 0.1.0
+    support: full
     membership:
       - asyncops.jobs.solidfire
       - asyncops.jobs.all
