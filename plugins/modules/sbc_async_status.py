@@ -76,8 +76,9 @@ options:
     description:
       - Take the configuration lock before the first action and release it after the last, also when an action fails or
         the wait times out.
-      - Set to V(false) only when the lock is already held by another means; the SBC answers HTTP 423 to every
-        configuration action of a token that does not hold it.
+      - The lock belongs to the access token, and every task gets a token of its own, so a lock taken by an earlier
+        task cannot be reused. Set to V(false) only for actions your SBC accepts without the lock; it answers HTTP 423
+        to a configuration action that needs the lock from a token that does not hold it.
     type: bool
     default: true
   backup_source:
@@ -308,7 +309,8 @@ def check_mode(module, client, context, actions):
     # No lock, no action: only a status read, so credentials and reachability are still checked.
     report = client.read_status()
     result = dict(context, changed=True, actions=[dict(action=action, status=None) for action in actions])
-    result.update((key, report[key]) for key in ('operation', 'status', 'vendor_status', 'additional_info', 'messages'))
+    if report['operation'] is not None:
+        result.update((key, report[key]) for key in ('operation', 'status', 'vendor_status', 'additional_info', 'messages'))
     return result
 
 

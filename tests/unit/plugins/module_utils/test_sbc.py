@@ -229,3 +229,14 @@ def test_a_malformed_body_is_transient(sbc, clock):
     with pytest.raises(TransientError):
         client.read_status()
     assert client.read_status()['operation'] == 'save'
+
+
+@pytest.mark.parametrize('action, wrong_method', [('save', 'POST'), ('verify', 'POST'), ('activate', 'PUT'), ('backup', 'PUT')])
+def test_the_other_verb_is_refused_so_the_verb_per_action_matters(sbc, clock, action, wrong_method):
+    client = client_for(sbc, clock)
+    client.lock()
+    with pytest.raises(TerminalError) as caught:
+        client.call(wrong_method, 'v1.2/configuration/management', 'start %s' % action, expected=(202,),
+                    params={'action': action, 'backupSource': 'running', 'filename': 'x.gz'})
+    assert caught.value.fields['http_status'] == 405
+    assert counters(sbc).get('operations_started', 0) == 0

@@ -170,3 +170,10 @@ def test_bad_input_is_refused_before_any_request(sbc, monkeypatch, extra, messag
     result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, **extra))
     assert failed and result['msg'].startswith(message)
     assert counters(sbc)['requests_total'] == 0
+
+
+def test_check_mode_on_a_device_with_no_operation_yet_reports_no_status(sbc, monkeypatch):
+    result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action='save'), check_mode=True)
+    assert not failed and result['changed'] is True
+    assert 'status' not in result and 'operation' not in result
+    assert counters(sbc)['requests_by_endpoint'] == {'POST /rest/v1.2/auth/token': 1, 'GET /rest/v1.2/admin/asyncstatus': 1}
