@@ -112,7 +112,7 @@ def measure(sim, kind, count, args, workdir):
     sim.simulator.counters.reset()
     sim.simulator.reset()
     rng = random.Random(args.seed)
-    durations = [rng.uniform(0.01, args.spread) for _ in range(count)]
+    durations = [rng.uniform(0.01, args.spread) for dummy in range(count)]
     created = time.monotonic()
     handles = sim.simulator.create_operation({'durations': durations})['ids']
     result_path = os.path.join(workdir, kind + '-result.json')
@@ -153,7 +153,7 @@ def report(figures):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--handles', type=int, default=1000)
     parser.add_argument('--baseline-handles', type=int, default=100)
     parser.add_argument('--spread', type=float, default=10.0)
