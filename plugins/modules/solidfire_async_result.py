@@ -247,6 +247,7 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.solidfire import Asy
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
     FAILED,
     RUNNING,
+    TransientBudgetExhausted,
     WaitTimeout,
     wait_for,
     wait_for_many,
@@ -276,14 +277,17 @@ def _wait_one(module, client, context, keep_result):
     return result
 
 
-def _batch_entries(handles, batch):
+def _batch_entries(handles, watcher, batch):
+    """One entry per handle; what the watcher settled counts even if the wait then failed, as it may be purged."""
     entries = []
     for handle in handles:
-        current = batch.latest.get(handle) if batch is not None else None
+        current = watcher.settled.get(handle)
+        if current is None and batch is not None and handle in batch.latest:
+            current = batch.latest[handle].payload
         if current is None:
             entries.append(dict(async_handle=handle, status=RUNNING, vendor_status=None))
         else:
-            entries.append(current.payload.to_result())
+            entries.append(current.to_result())
     summary = dict((status, 0) for status in ('running', 'succeeded', 'failed', 'cancelled'))
     for entry in entries:
         summary[entry['status']] += 1
@@ -298,11 +302,12 @@ def _wait_many(module, client, context, keep_result):
     try:
         outcome = wait_for_many(watcher, unique, wait_policy(module), single_read=not module.params['wait'],
                                 describe='%d async handles' % len(unique))
-    except WaitTimeout as err:
-        context['results'], context['summary'] = _batch_entries(handles, err.observation.payload)
+    except (WaitTimeout, TransientBudgetExhausted) as err:
+        batch = err.observation.payload if err.observation is not None else None
+        context['results'], context['summary'] = _batch_entries(handles, watcher, batch)
         context['list_async_results'] = watcher.use_list
         raise
-    results, summary = _batch_entries(handles, outcome.observation.payload)
+    results, summary = _batch_entries(handles, watcher, outcome.observation.payload)
     result = dict(context, results=results, summary=summary, list_async_results=watcher.use_list)
     result.update(wait_result(outcome))
     failed = [entry for entry in results if entry['status'] == FAILED]

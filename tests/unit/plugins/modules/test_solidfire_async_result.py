@@ -201,3 +201,16 @@ def test_missing_connection_option_names_the_environment_variable(monkeypatch, s
     monkeypatch.delenv('SOLIDFIRE_HOSTNAME', raising=False)
     result, failed = run(monkeypatch, sf, async_handle=1, hostname=None)
     assert failed and 'SOLIDFIRE_HOSTNAME' in result['msg']
+
+
+def test_many_handles_retry_budget_keeps_results_already_purged(monkeypatch, sf):
+    from asyncops_simulators.kit import Fault
+    done = operation(sf, duration=0, result={'cloneID': 9})
+    slow = operation(sf, duration=1000)
+    # The first round lists both and purges the finished one; every later list fails.
+    sf.simulator.faults.append(Fault('status', endpoint='^ListAsyncResults$', after=1, count=100))
+    result, failed = run(monkeypatch, sf, async_handles=[done, slow], retries=1)
+    assert failed and 'Gave up after 2 consecutive failed requests' in result['msg']
+    assert result['results'][0]['result'] == {'cloneID': 9}
+    assert done not in sf.simulator.operations
+    assert result['summary']['succeeded'] == 1 and result['summary']['running'] == 1
