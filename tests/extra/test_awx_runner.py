@@ -73,6 +73,11 @@ def _queue(sim, spec):
     return {}
 
 
+def _configure(sim, settings):
+    sim.control('config', settings)
+    return {}
+
+
 CASES = {
     'ksc': Case(
         module='asyncops.jobs.ksc_async_wait',
@@ -86,8 +91,9 @@ CASES = {
         module='asyncops.jobs.sbc_async_status',
         args={'action': 'save'},
         inputs=lambda port: {'host': '127.0.0.1', 'port': str(port), 'username': 'admin',
-                             'password': 'Sim-SBC-pass-42'},
-        prepare=lambda sim: {},
+                             'password': 'sbc-Secret-0', 'api_version': 'v1.2', 'token_lifetime': '600'},
+        # A save started over REST by the module (lock taken and released); 0.6 s long.
+        prepare=lambda sim: _configure(sim, {'durations': {'save': 0.6}}),
         expect={'changed': True},
     ),
     'solidfire': Case(
