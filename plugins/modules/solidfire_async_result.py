@@ -85,6 +85,9 @@ options:
     type: bool
     default: false
 notes:
+  - With O(keep_result=false), the final read is the one that deletes the result on the cluster. If its answer is
+    lost on the way (a dropped connection after the cluster answered), the retry finds the handle gone and the task
+    fails with C(xDBNoSuchPath); use O(keep_result=true) where a result must survive an unreliable network.
   - Element API methods that return an C(asyncHandle) include CloneVolume, CloneMultipleVolumes, CopyVolume,
     StartBulkVolumeRead, StartBulkVolumeWrite, AddDrives, RemoveDrives, SecureEraseDrives, AddNodes,
     EnableMaintenanceMode, DisableMaintenanceMode, SetClusterStructure and RekeySoftwareEncryptionAtRestMasterKey.

@@ -323,3 +323,19 @@ def test_list_outage_exhausts_the_retry_budget(sf):
     fault(sf, kind='status', status=503, endpoint='^ListAsyncResults$', count=10)
     with pytest.raises(TransientBudgetExhausted):
         wait_many(sf, [handle], retries=2)
+
+
+def test_api_version_before_9_6_falls_back_without_list_async_results(sf):
+    handle = operation(sf, duration=1)
+    watcher = AsyncHandleWatcher(client(sf, api_version='9.0'))
+    outcome = wait_for_many(watcher, [handle], policy(), clock=SimulatorClock(sf), rng=lambda: 0.0)
+    assert outcome.observation.status == SUCCEEDED and not watcher.use_list
+    assert calls(sf, 'ListAsyncResults') == 1
+
+
+def test_control_api_creates_many_handles_in_one_call(sf):
+    created = sf.simulator.create_operation({'durations': [0, 5, 10], 'result_type': 'DriveAdd'})
+    listed = client(sf).list_async_results()
+    assert sorted(listed) == sorted(created['ids'])
+    assert [listed[h].status for h in created['ids']] == [SUCCEEDED, RUNNING, RUNNING]
+    assert set(entry.result_type for entry in listed.values()) == set(['DriveAdd'])
