@@ -82,6 +82,8 @@ options:
         returned, so a later run on the same handle fails with C(xDBNoSuchPath).
       - V(true) keeps the result, so that re-running the task returns the identical result.
       - Reads of a running operation never delete anything.
+      - With O(method) and O(wait=false), the one read after the start always keeps the result, so that a later
+        task can wait on the returned handle even if the operation finished at once.
     type: bool
     default: false
 notes:
@@ -339,7 +341,9 @@ def body(module, context):
         if params['method']:
             handle, answer = client.start(params['method'], params['params'] or {})
             context.update(changed=True, async_handle=handle, method_result=answer)
-            return _wait_one(module, client, context, keep_result)
+            # Started without waiting: a later task waits on the handle, so an operation that is
+            # already complete at this one read must not be purged under that task's feet.
+            return _wait_one(module, client, context, keep_result or not params['wait'])
         context['changed'] = False
         if params['async_handles'] is not None:
             return _wait_many(module, client, context, keep_result)

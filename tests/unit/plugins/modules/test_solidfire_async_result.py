@@ -214,3 +214,12 @@ def test_many_handles_retry_budget_keeps_results_already_purged(monkeypatch, sf)
     assert result['results'][0]['result'] == {'cloneID': 9}
     assert done not in sf.simulator.operations
     assert result['summary']['succeeded'] == 1 and result['summary']['running'] == 1
+
+
+def test_method_mode_without_waiting_keeps_an_instant_result_for_the_next_task(monkeypatch, sf):
+    sf.simulator.configure({'operation_duration': 0})
+    started, failed = run(monkeypatch, sf, method='CopyVolume', params={'volumeID': 1, 'dstVolumeID': 2}, wait=False)
+    assert not failed and started['changed'] and started['status'] == 'succeeded'
+    waited, failed = run(monkeypatch, sf, async_handle=started['async_handle'])
+    assert not failed and waited['result']['cloneID'] == started['method_result']['cloneID']
+    assert started['async_handle'] not in sf.simulator.operations
