@@ -7,7 +7,7 @@
 # Steps (in order; each prints "::: step NAME", then "::: step NAME OK|FAILED (Ns)"):
 #   setup               get-pip stand-ins, pythonX.Y symlinks, copy of the checkout under
 #                       $WORK/ansible_collections/asyncops/jobs (tracked + untracked-not-ignored files)
-#   venvs               build / reuse the pinned virtual environments the selected steps need
+#   venvs               build / reuse the pinned venvs: main and docs now, the others in the background
 #   changelog-lint      antsibull-changelog lint
 #   no-sanity-ignores   tests/sanity/ignore-*.txt must be empty (problems are fixed, not ignored)
 #   sanity              ansible-test sanity, ansible-core 2.19, every interpreter found
@@ -100,45 +100,77 @@ if [ -z "$COLL" ]; then
   exit 1
 fi
 
-# --- venvs: built in parallel (downloads dominate), each at most once -----------------------
+# --- venvs ----------------------------------------------------------------------------------
+# The venvs the first steps need (main, docs) are built before them; the others build in the
+# background while sanity and units run (downloads overlap with CPU-bound tests), and each step
+# waits for its own venv. A venv whose pins did not change is reused as it is.
 declare -A VENV=()
 need=()
 want changelog-lint && need+=(docs)
-want docs-lint && need+=(docs)
 { want sanity || want units || want integration || want build || want galaxy-importer || want extra; } && need+=(main)
+want docs-lint && need+=(docs)
 want ansible-lint && need+=(lint)
 want galaxy-importer && need+=(galaxy-importer)
 want builder-introspect && need+=(ansible-builder)
 { want sanity-2.16 || want units-2.16 || want integration-2.16; } && need+=(core-2.16)
 { want sanity-2.21 || want units-2.21 || want integration-2.21; } && need+=(core-2.21)
 mapfile -t need < <(printf '%s\n' "${need[@]}" | awk 'NF && !seen[$0]++')
+VLOG="$WORK/venv-logs"
+mkdir -p "$VLOG"
+build_venv() {   # in a subshell: writes $VLOG/NAME.path (empty on failure), then NAME.done
+  ao_venv "$1" >"$VLOG/$1.path" 2>"$VLOG/$1.log"
+  touch "$VLOG/$1.done"
+}
+BG_PID=""
 do_venvs() {
-  local n rc=0 pids=() logdir="$WORK/venv-logs"
-  mkdir -p "$logdir"
+  local n rc=0 first=() rest=() pids=()
   for n in "${need[@]}"; do
-    ( ao_venv "$n" >"$logdir/$n.path" 2>"$logdir/$n.log" ) &
-    pids+=("$!")
-    # at most 3 pip installs at once on these 2-core machines
-    while [ "$(jobs -rp | wc -l)" -ge 3 ]; do sleep 0.5; done
+    case $n in main|docs) first+=("$n") ;; *) rest+=("$n") ;; esac
   done
-  for n in "${pids[@]}"; do wait "$n" || rc=1; done
-  for n in "${need[@]}"; do
-    VENV[$n]=$(cat "$logdir/$n.path" 2>/dev/null)
+  for n in "${first[@]}"; do build_venv "$n" & pids+=("$!"); done
+  if [ ${#rest[@]} -gt 0 ]; then
+    # two at a time, behind the first ones
+    ( for n in "${rest[@]}"; do
+        build_venv "$n" &
+        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 0.5; done
+      done; wait ) &
+    BG_PID=$!
+  fi
+  for n in "${pids[@]}"; do wait "$n"; done
+  for n in "${first[@]}"; do
+    VENV[$n]=$(cat "$VLOG/$n.path" 2>/dev/null)
     if [ -n "${VENV[$n]}" ]; then
-      grep -h 'ready' "$logdir/$n.log" 2>/dev/null
-      echo "venv $n: ${VENV[$n]}"
+      grep -h 'ready' "$VLOG/$n.log"; echo "venv $n: ${VENV[$n]}"
     else
-      cat "$logdir/$n.log"; echo "venv $n: FAILED"; rc=1
+      cat "$VLOG/$n.log"; echo "venv $n: FAILED"; rc=1
     fi
   done
+  [ ${#rest[@]} -eq 0 ] || echo "building in the background: ${rest[*]}"
   return $rc
 }
 [ ${#need[@]} -gt 0 ] && step venvs do_venvs
 
+# Make sure venv NAME is ready (waiting for its background build); sets VENV[NAME].
+ensure_venv() {
+  local name=$1 waited=0
+  [ -n "${VENV[$name]:-}" ] && return 0
+  while [ ! -e "$VLOG/$name.done" ]; do
+    [ -n "$BG_PID" ] && ! kill -0 "$BG_PID" 2>/dev/null && [ ! -e "$VLOG/$name.done" ] && break
+    [ $waited -eq 0 ] && echo "waiting for venv $name ..."
+    sleep 1; waited=$((waited + 1))
+  done
+  VENV[$name]=$(cat "$VLOG/$name.path" 2>/dev/null)
+  if [ -z "${VENV[$name]}" ]; then
+    cat "$VLOG/$name.log" 2>/dev/null; echo "venv $name is not available"; return 1
+  fi
+  grep -h 'ready' "$VLOG/$name.log"
+  [ $waited -eq 0 ] || echo "venv $name ready after ${waited}s of waiting"
+}
+
 # Run a command in the collection copy with venv NAME's bin (then the pythonX.Y links) on PATH.
 in_venv() {
   local name=$1; shift
-  [ -n "${VENV[$name]:-}" ] || { echo "venv $name is not available (see step venvs)"; return 1; }
+  ensure_venv "$name" || return 1
   (cd "$COLL" && env PATH="${VENV[$name]}/bin:$PYBIN:$PATH" VIRTUAL_ENV="${VENV[$name]}" "$@")
 }
 
@@ -197,10 +229,10 @@ do_build() {
 
 do_galaxy_importer() {
   if [ -z "$TARBALL" ]; then
-    [ -n "${VENV[main]:-}" ] || { echo "needs the build step's tarball"; return 1; }
     do_build || return 1
   fi
   local cfg="$WORK/galaxy-importer.cfg" out="$WORK/galaxy-importer.log" rc
+  ensure_venv galaxy-importer || return 1
   # Galaxy's ansible-test step needs a container engine (absent here); ansible-test runs in the
   # sanity steps above anyway. Everything else Galaxy checks on upload stays on.
   cat >"$cfg" <<'EOF'
@@ -270,6 +302,7 @@ for spec in 2.16:3.11 2.21:3.12; do
 done
 if want extra && [ -e "$COLL/tests/extra/run.sh" ]; then step extra do_extra; fi
 
+[ -z "$BG_PID" ] || wait "$BG_PID" 2>/dev/null
 echo "::: timings"
 printf '    %s\n' "${timings[@]}"
 echo "    total                $((SECONDS - SUITE_START))s"
