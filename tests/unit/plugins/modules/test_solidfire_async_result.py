@@ -223,3 +223,17 @@ def test_method_mode_without_waiting_keeps_an_instant_result_for_the_next_task(m
     waited, failed = run(monkeypatch, sf, async_handle=started['async_handle'])
     assert not failed and waited['result']['cloneID'] == started['method_result']['cloneID']
     assert started['async_handle'] not in sf.simulator.operations
+
+
+def test_many_handles_in_check_mode_purge_nothing(monkeypatch, sf):
+    handles = [operation(sf, duration=d) for d in (0, 1)]
+    result, failed = run(monkeypatch, sf, check_mode=True, async_handles=handles)
+    assert not failed and result['summary']['succeeded'] == 2
+    assert sorted(sf.simulator.operations) == sorted(handles)
+    assert calls(sf, 'GetAsyncResult') == 0
+
+
+def test_empty_handle_list_succeeds_without_requests(monkeypatch, sf):
+    result, failed = run(monkeypatch, sf, async_handles=[])
+    assert not failed and result['summary']['total'] == 0 and result['results'] == []
+    assert sf.simulator.counters.snapshot()['requests_total'] == 0
