@@ -33,7 +33,6 @@ Control API:
 - ``/_sim/counters`` counts requests per endpoint, ids folded: ``PATCH /api/v2/credential_types/<id>/``.
 """
 
-import base64
 import copy
 import datetime
 import re
@@ -148,13 +147,10 @@ class AwxSimulator(kit.Simulator):
         scheme, dummy, value = header.partition(' ')
         if scheme.lower() == 'bearer':
             return value.strip() in self.tokens
-        if scheme.lower() == 'basic':
-            try:
-                user, dummy, password = base64.b64decode(value.strip()).decode('utf-8').partition(':')
-            except (ValueError, UnicodeDecodeError):
-                return False
-            return user in self.users and self.users[user] == password
-        return False
+        credentials = request.basic_credentials()
+        if credentials is None or credentials[0] not in self.users:
+            return False
+        return self.users[credentials[0]] == credentials[1]
 
     @staticmethod
     def _not_allowed(request, allowed):

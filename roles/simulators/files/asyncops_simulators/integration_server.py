@@ -23,7 +23,6 @@ tasks at once (answer: ``{"id": first, "ids": [...]}``).
 ``task_duration`` (seconds of tasks started through the tenant endpoints).
 """
 
-import base64
 import datetime
 import re
 import threading
@@ -223,14 +222,7 @@ class IntegrationServerSimulator(kit.Simulator):
 
     # -- the API ------------------------------------------------------------
     def _authorized(self, request):
-        header = request.header('Authorization') or ''
-        if not header.startswith('Basic '):
-            return False
-        try:
-            user, dummy, password = base64.b64decode(header[6:]).decode('utf-8').partition(':')
-        except (ValueError, UnicodeDecodeError):
-            return False
-        return user == self.username and password == self.password
+        return request.basic_credentials() == (self.username, self.password)
 
     def handle(self, request):
         if not request.path.startswith(API_PREFIX):

@@ -17,6 +17,7 @@ A vendor simulator subclasses :class:`Simulator` and implements ``handle``; it m
 ``malformed_response`` and ``reset``.
 """
 
+import base64
 import datetime
 import email.utils
 import http.server
@@ -131,6 +132,17 @@ class Request:
 
     def text(self):
         return self.body.decode('utf-8') if self.body else ''
+
+    def basic_credentials(self):
+        """``(user, password)`` from an HTTP Basic ``Authorization`` header, or None."""
+        scheme, dummy, value = (self.header('Authorization') or '').partition(' ')
+        if scheme.lower() != 'basic':
+            return None
+        try:
+            user, dummy, password = base64.b64decode(value.strip()).decode('utf-8').partition(':')
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return user, password
 
 
 class Response:

@@ -29,7 +29,6 @@ Control API:
 ``clock`` (a callable returning monotonic seconds) lets unit tests run hours in no time.
 """
 
-import base64
 import secrets
 import time
 import urllib.parse
@@ -167,14 +166,7 @@ class SbcSimulator(kit.Simulator):
                     self.lock_owner = None
 
     def _basic_ok(self, request):
-        header = request.header('Authorization') or ''
-        if not header.startswith('Basic '):
-            return False
-        try:
-            user, dummy, password = base64.b64decode(header[6:]).decode('utf-8').partition(':')
-        except (ValueError, UnicodeDecodeError):
-            return False
-        return user == self.username and password == self.password
+        return request.basic_credentials() == (self.username, self.password)
 
     def _bearer(self, request):
         header = request.header('Authorization') or ''

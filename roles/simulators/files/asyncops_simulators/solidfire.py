@@ -33,7 +33,6 @@ Control API:
 - Counters: requests per JSON-RPC method, ``purged`` (results removed by ``GetAsyncResult``).
 """
 
-import base64
 import datetime
 import re
 
@@ -195,14 +194,7 @@ class SolidFireSimulator(kit.Simulator):
         return kit.json_response({'id': request_id, 'result': result})
 
     def _authorized(self, request):
-        header = request.header('Authorization') or ''
-        if not header.startswith('Basic '):
-            return False
-        try:
-            user, dummy, password = base64.b64decode(header[6:]).decode('utf-8').partition(':')
-        except (ValueError, UnicodeDecodeError):
-            return False
-        return user == self.username and password == self.password
+        return request.basic_credentials() == (self.username, self.password)
 
     def _error(self, request_id, err):
         return kit.json_response({'id': request_id, 'error': {'code': err.code, 'name': err.name,
