@@ -111,6 +111,19 @@ class WaitPolicy(object):
             request_timeout=params.get('request_timeout', 30.0),
         )
 
+    def replace(self, **changes):
+        """A copy with some settings changed (e.g. a lower backoff cap while a lock must stay alive)."""
+        settings = dict(timeout=self.timeout, poll_interval=self.poll_interval, max_poll_interval=self.max_poll_interval,
+                        retries=self.retries, request_timeout=self.request_timeout, backoff_factor=self.backoff_factor,
+                        jitter=self.jitter, hint_jitter=self.hint_jitter, history_limit=self.history_limit)
+        settings.update(changes)
+        return WaitPolicy(**settings)
+
+    def deadline(self, clock=None):
+        """The absolute deadline of a wait starting now; pass it to several ``wait_for`` calls that
+        together make one task (start then wait, a list of actions) so ``wait_timeout`` bounds them all."""
+        return (clock or SystemClock()).now() + self.timeout
+
     def backoff_delay(self, step, rng):
         """Capped exponential backoff, jittered downwards so the cap is never exceeded.
 
@@ -186,18 +199,20 @@ class TransientBudgetExhausted(AsyncOpsError):
         self.record = record
 
 
-def wait_for(check, policy, clock=None, rng=None, single_read=False, describe='the operation'):
+def wait_for(check, policy, clock=None, rng=None, single_read=False, describe='the operation', deadline=None):
     """Call ``check`` until it reports a terminal status, the deadline passes or requests keep failing.
 
     ``single_read`` (``wait: false``) returns the first successful observation, terminal or not;
     transient errors are still retried so one blip does not fail the read.
+    ``deadline`` (from :meth:`WaitPolicy.deadline`, same clock) ends the wait earlier than
+    ``policy.timeout`` would, when this wait is one part of a longer task.
     Raises :class:`WaitTimeout`, :class:`TransientBudgetExhausted`, or whatever terminal error
     ``check`` raised, at once.
     """
     clock = clock or SystemClock()
     rng = rng or random.random
     start = clock.now()
-    deadline = start + policy.timeout
+    deadline = start + policy.timeout if deadline is None else min(deadline, start + policy.timeout)
     history = _History(policy.history_limit)
     attempts = 0
     consecutive_errors = 0
@@ -292,7 +307,7 @@ def _aggregate_status(counts):
     return SUCCEEDED
 
 
-def wait_for_many(check_batch, ids, policy, clock=None, rng=None, single_read=False, describe=None):
+def wait_for_many(check_batch, ids, policy, clock=None, rng=None, single_read=False, describe=None, deadline=None):
     """Settle many operations with one status request per round.
 
     ``check_batch(pending_ids)`` returns ``{id: Observation}`` for some or all of the pending ids
@@ -313,7 +328,7 @@ def wait_for_many(check_batch, ids, policy, clock=None, rng=None, single_read=Fa
 
     try:
         return wait_for(round_check, policy, clock=clock, rng=rng, single_read=single_read,
-                        describe=describe or '%d operations' % len(batch.ids))
+                        describe=describe or '%d operations' % len(batch.ids), deadline=deadline)
     except WaitTimeout as err:
         if err.observation is None:
             err.observation = Observation(RUNNING, payload=batch)

@@ -327,3 +327,22 @@ def test_batch_uses_largest_hint_as_floor():
         return {'a': running(hint=3), 'b': running(hint=9)}
     wait_for_many(check_batch, ['a', 'b'], WaitPolicy(poll_interval=0.1), clock=clock)
     assert calls[1] - calls[0] >= 9
+
+
+def test_a_shared_deadline_bounds_several_waits_together():
+    clock = FakeClock()
+    policy = WaitPolicy(timeout=30, poll_interval=1, max_poll_interval=1)
+    deadline = policy.deadline(clock)
+    start = clock.now()
+    wait_for(scripted(clock, [running()] * 20 + [Observation(SUCCEEDED)]), policy, clock=clock, rng=lambda: 0.0,
+             deadline=deadline)
+    with pytest.raises(WaitTimeout):
+        wait_for(scripted(clock, [running()]), policy, clock=clock, rng=lambda: 0.0, deadline=deadline)
+    assert clock.now() - start <= policy.timeout
+
+
+def test_replace_keeps_every_other_setting():
+    policy = WaitPolicy(timeout=77, poll_interval=3, max_poll_interval=40, retries=9, request_timeout=12)
+    capped = policy.replace(max_poll_interval=5)
+    assert (capped.timeout, capped.poll_interval, capped.max_poll_interval, capped.retries, capped.request_timeout) == \
+        (77, 3, 5, 9, 12)
