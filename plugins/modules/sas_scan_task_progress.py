@@ -194,16 +194,18 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.sas import SasClient
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED, Observation, wait_for
 
 
-def start_scan(module, client, policy):
-    """Start the scan; only throttling (an explicit "not now") is retried, within the wait options."""
+def start_scan(module, client, policy, deadline):
+    """Start the scan; only throttling (an explicit "not now") is retried, within the same deadline."""
     def attempt():
         return Observation(SUCCEEDED, payload=client.start_virus_scan(module.params['target_info']))
-    return wait_for(attempt, policy, describe='the start of a virus scan').observation.payload
+    return wait_for(attempt, policy, describe='the start of a virus scan', deadline=deadline).observation.payload
 
 
 def body(module, context):
     client = SasClient.from_params(module.params)
     policy = wait_policy(module)
+    # One wait_timeout for the whole task: a throttled start eats into the time left to wait.
+    deadline = policy.deadline()
     targets = module.params['target_info']
     if targets is not None:
         if not targets:
@@ -211,13 +213,13 @@ def body(module, context):
         if module.check_mode:
             return dict(changed=True, target_info=targets,
                         msg='Check mode: a virus scan of %d target(s) would have been started.' % len(targets))
-        context['task_id'], context['request_id'] = start_scan(module, client, policy)
+        context['task_id'], context['request_id'] = start_scan(module, client, policy, deadline)
         context['changed'] = True
     else:
         context['task_id'] = module.params['task_id']
     task_id = context['task_id']
     outcome = wait_for(lambda: client.scan_progress(task_id), policy, single_read=not module.params['wait'],
-                       describe='virus scan task %s' % task_id)
+                       describe='virus scan task %s' % task_id, deadline=deadline)
     result = dict(context, changed=context.get('changed', False))
     result.update(outcome.observation.payload)
     result.update(wait_result(outcome))

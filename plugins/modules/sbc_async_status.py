@@ -61,6 +61,7 @@ options:
       - Configuration action(s) to start, in order. Each one is started with the method the API requires (PUT for
         V(save), V(verify) and V(restore); POST for V(activate) and V(backup)) and waited on before the next one.
       - The first action that fails or times out stops the list; the remaining ones are not started.
+      - O(wait_timeout) bounds the whole list, not each action, so that it can be kept below a job template's timeout.
       - Without O(action), the module only reads (or, with O(wait=true), waits on) the reported operation.
       - With O(wait=false), only one action may be given; it is started, its status read once, and the lock released.
     type: list
@@ -218,7 +219,7 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.sbc import (
     XMLTODICT_IMPORT_ERROR,
     SbcClient,
 )
-from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED, WaitPolicy, wait_for
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED, wait_for
 
 REPORT_KEYS = ('operation', 'additional_info', 'messages', 'error')
 
@@ -235,8 +236,7 @@ def _lock_safe_policy(policy, client):
     cap = client.longest_quiet_period()
     if policy.max_poll_interval <= cap:
         return policy
-    return WaitPolicy(timeout=policy.timeout, poll_interval=min(policy.poll_interval, cap), max_poll_interval=cap,
-                      retries=policy.retries, request_timeout=policy.request_timeout)
+    return policy.replace(poll_interval=min(policy.poll_interval, cap), max_poll_interval=cap)
 
 
 def read_only(module, client, context):
@@ -275,13 +275,16 @@ def run_actions(module, client, context, actions):
 
 def _run_in_order(module, client, context, actions, policy):
     result = None
+    # wait_timeout bounds the whole list, not each action: it is what a job template's timeout must cover.
+    deadline = policy.deadline()
     for index, action in enumerate(actions):
         context['changed'] = True
         link = client.start(action, backup_source=module.params['backup_source'],
                             restore_source=module.params['restore_source'], filename=module.params['filename'])
         context['operation'] = action
         outcome = wait_for(lambda expected=action, link=link: client.check(expected, link), policy,
-                           single_read=not module.params['wait'], describe='the %s operation' % action)
+                           single_read=not module.params['wait'], describe='the %s operation' % action,
+                           deadline=deadline)
         report = _report(outcome)
         entry = dict(action=action, attempts=report['attempts'], elapsed=report['elapsed'])
         entry.update((key, report[key]) for key in ('status', 'vendor_status') + REPORT_KEYS if key in report)

@@ -88,6 +88,17 @@ def test_a_timeout_still_releases_the_lock(sbc, monkeypatch):
     assert counters(sbc)['locks_released'] == 1 and sbc.simulator.lock_owner is None
 
 
+def test_wait_timeout_bounds_the_whole_list_not_each_action(sbc, monkeypatch):
+    # Each action alone fits in 5 s; together they do not, and the task must not take 3 x 5 s.
+    sbc.simulator.configure({'durations': {'save': 3, 'verify': 3, 'activate': 3}})
+    result, failed = run_module(monkeypatch, sbc_async_status,
+                                args(sbc, action=['save', 'verify', 'activate'], wait_timeout=5))
+    assert failed
+    assert result['msg'].startswith('Timed out after 5 s waiting for the verify operation')
+    assert [a['action'] for a in result['actions']] == ['save']
+    assert counters(sbc)['locks_released'] == 1 and sbc.simulator.lock_owner is None
+
+
 def test_a_short_token_during_a_long_activate_is_renewed_and_the_lock_kept(sbc, monkeypatch):
     sbc.simulator.configure({'token_lifetime': 4, 'durations': {'activate': 10}})
     result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action='activate', token_lifetime=4))
