@@ -28,6 +28,14 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+try:
+    import xmltodict
+    HAS_XMLTODICT = True
+    XMLTODICT_IMPORT_ERROR = None
+except ImportError:
+    HAS_XMLTODICT = False
+    XMLTODICT_IMPORT_ERROR = traceback.format_exc()
+
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import (
     TerminalError,
     TransientError,
@@ -212,8 +220,30 @@ class HttpClient(object):
                 'The answer from %s is not valid JSON: %s' % (self.redact(response.url), self.body_excerpt(response, 120)),
                 http_status=response.status_code, url=self.redact(response.url))
 
+    def xml(self, response, force_list=None):
+        """The XML body as plain dicts ({} when empty); unreadable XML is transient, as in :meth:`json`."""
+        if not HAS_XMLTODICT:
+            raise TerminalError('The Python library xmltodict is required on the host that runs this module.')
+        if not response.content:
+            return {}
+        try:
+            return plain(xmltodict.parse(response.content, force_list=force_list))
+        except Exception:  # expat raises its own ExpatError; any unreadable body is the same case
+            raise TransientHttpError(
+                'The answer from %s is not valid XML: %s' % (self.redact(response.url), self.body_excerpt(response, 120)),
+                http_status=response.status_code, url=self.redact(response.url))
+
     def close(self):
         self.session.close()
+
+
+def plain(value):
+    """xmltodict's OrderedDicts (older releases) as plain dicts, all the way down."""
+    if isinstance(value, dict):
+        return dict((key, plain(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 def _root_cause(err):

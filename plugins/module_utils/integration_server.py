@@ -14,20 +14,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import traceback
 from datetime import datetime
 from urllib.parse import quote
 
-try:
-    import xmltodict
-    HAS_XMLTODICT = True
-    XMLTODICT_IMPORT_ERROR = None
-except ImportError:
-    HAS_XMLTODICT = False
-    XMLTODICT_IMPORT_ERROR = traceback.format_exc()
-
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
-from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, plain
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
     CANCELLED,
     FAILED,
@@ -107,15 +98,6 @@ def validate_task_state(value):
     return value
 
 
-def _plain(value):
-    """xmltodict's OrderedDicts (older releases) as plain dicts, all the way down."""
-    if isinstance(value, dict):
-        return dict((key, _plain(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 def _progress(value):
     try:
         return int(value)
@@ -137,8 +119,8 @@ def task_from_xml(element):
         created=element.get('@created'),
         state_changed=element.get('@stateChanged'),
         changed=element.get('@changed'),
-        result=_plain(element.get('result')),
-        error=_plain(error),
+        result=plain(element.get('result')),
+        error=plain(error),
     )
     return task
 
@@ -165,8 +147,6 @@ class IntegrationServerClient(object):
     """Tasks of one Integration Server, read and cancelled over one keep-alive session."""
 
     def __init__(self, host, username, password, port=7271, validate_certs=True, ca_path=None, timeout=30.0):
-        if not HAS_XMLTODICT:
-            raise TerminalError('The Python library xmltodict is required on the host that runs this module.')
         self.host = host
         self.username = username
         self.http = HttpClient('https://%s:%d%s' % (_bracket(host), port, API_PATH), validate_certs=validate_certs,
@@ -181,19 +161,13 @@ class IntegrationServerClient(object):
 
     # -- wire -----------------------------------------------------------------
     def _parse(self, response):
-        try:
-            return _plain(xmltodict.parse(response.content, force_list=('task',)))
-        except Exception:  # expat raises its own ExpatError; any unreadable body is the same case
-            # Proxies and restarting services truncate bodies: worth asking again, within retries.
-            raise TransientError('The answer from %s is not valid XML: %s'
-                                 % (self.http.redact(response.url), self.http.body_excerpt(response, 120)),
-                                 http_status=response.status_code, url=self.http.redact(response.url))
+        return self.http.xml(response, force_list=('task',))
 
     def _vendor_error(self, response):
         """Code and message of an ``<error>`` body, when the server sent one."""
         try:
-            error = _plain(xmltodict.parse(response.content)).get('error')
-        except Exception:  # not XML: the HTTP status alone must do
+            error = self.http.xml(response).get('error')
+        except TransientError:  # not XML: the HTTP status alone must do
             return None
         if isinstance(error, dict):
             return dict((key, error.get(key)) for key in ('code', 'message') if error.get(key))

@@ -19,7 +19,12 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.argspec import (
     missing_connection_options,
 )
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError
-from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import (
+    HAS_REQUESTS,
+    HAS_XMLTODICT,
+    REQUESTS_IMPORT_ERROR,
+    XMLTODICT_IMPORT_ERROR,
+)
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
     TransientBudgetExhausted,
     WaitPolicy,
@@ -27,12 +32,17 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
 )
 
 
-def create_module(vendor, options=None, wait=True, **kwargs):
-    """An AnsibleModule with the shared connection/wait options, check mode on by default."""
+def create_module(vendor, options=None, wait=True, needs_xml=False, **kwargs):
+    """An AnsibleModule with the shared connection/wait options, check mode on by default.
+
+    ``needs_xml``: the vendor speaks XML, so xmltodict must be importable too.
+    """
     kwargs.setdefault('supports_check_mode', True)
     module = AnsibleModule(argument_spec=build_argument_spec(vendor, options, wait=wait), **kwargs)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    if needs_xml and not HAS_XMLTODICT:
+        module.fail_json(msg=missing_required_lib('xmltodict'), exception=XMLTODICT_IMPORT_ERROR)
     missing = missing_connection_options(vendor, module.params)
     if missing:
         module.fail_json(msg='Missing required connection options: %s.' % ', '.join(missing), missing=missing)

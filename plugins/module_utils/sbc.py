@@ -19,16 +19,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import traceback
 from urllib.parse import urlsplit, urlunsplit
-
-try:
-    import xmltodict
-    HAS_XMLTODICT = True
-    XMLTODICT_IMPORT_ERROR = None
-except ImportError:
-    HAS_XMLTODICT = False
-    XMLTODICT_IMPORT_ERROR = traceback.format_exc()
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
 from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, TransientHttpError
@@ -66,15 +57,6 @@ REAUTH_TOKEN_FIELD = 'accessToken'
 ASYNCSTATUS = 'admin/asyncstatus'
 
 
-def _plain(value):
-    """xmltodict's OrderedDicts (older releases) as plain dicts, all the way down."""
-    if isinstance(value, dict):
-        return dict((key, _plain(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 def _as_list(value):
     if value is None:
         return []
@@ -101,8 +83,6 @@ class SbcClient(object):
 
     def __init__(self, host, username, password, port=443, api_version='v1.2', token_lifetime=600,
                  validate_certs=True, ca_path=None, timeout=30.0, clock=None):
-        if not HAS_XMLTODICT:
-            raise TerminalError('The Python library xmltodict is required on the host that runs this module.')
         if not token_lifetime or token_lifetime <= 0:
             raise TerminalError('token_lifetime must be more than 0 seconds, not %s.' % token_lifetime,
                                 invalid_option='token_lifetime')
@@ -185,14 +165,7 @@ class SbcClient(object):
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ''))
 
     def _parse(self, response):
-        try:
-            document = _plain(xmltodict.parse(response.content)) if response.content else {}
-        except Exception:  # expat raises its own ExpatError; any unreadable body is the same case
-            # Proxies and restarting services truncate bodies: worth asking again, within retries.
-            raise TransientError('The answer from %s is not valid XML: %s'
-                                 % (self.http.redact(response.url), self.http.body_excerpt(response, 120)),
-                                 http_status=response.status_code, url=self.http.redact(response.url))
-        return (document or {}).get('response') or {}
+        return self.http.xml(response).get('response') or {}
 
     def _data(self, response):
         return self._parse(response).get('data') or {}

@@ -234,13 +234,9 @@ history:
   elements: dict
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.asyncops.jobs.plugins.module_utils.integration_server import (
     ALREADY_FINISHED,
     CANCELLED_NOW,
-    HAS_XMLTODICT,
-    XMLTODICT_IMPORT_ERROR,
     IntegrationServerClient,
     error_of,
     observe,
@@ -380,9 +376,8 @@ def main():
         ),
         mutually_exclusive=[('task_id', 'task_ids')],
         required_one_of=[('task_id', 'task_ids')],
+        needs_xml=True,
     )
-    if not HAS_XMLTODICT:
-        module.fail_json(msg=missing_required_lib('xmltodict'), exception=XMLTODICT_IMPORT_ERROR)
     if module.params['task_ids'] is not None and not module.params['task_ids']:
         module.fail_json(msg='task_ids must name at least one task.')
     run(module, body)

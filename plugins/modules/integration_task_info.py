@@ -158,11 +158,7 @@ tasks:
       error: null
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.asyncops.jobs.plugins.module_utils.integration_server import (
-    HAS_XMLTODICT,
-    XMLTODICT_IMPORT_ERROR,
     TASK_STATES,
     IntegrationServerClient,
     status_of,
@@ -196,10 +192,9 @@ def main():
             type=dict(type='str'),
         ),
         wait=False,
+        needs_xml=True,
         mutually_exclusive=[('task_id', 'created_from'), ('task_id', 'state'), ('task_id', 'type')],
     )
-    if not HAS_XMLTODICT:
-        module.fail_json(msg=missing_required_lib('xmltodict'), exception=XMLTODICT_IMPORT_ERROR)
     run(module, body)
 
 

@@ -207,16 +207,12 @@ history:
   elements: dict
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError
 from ansible_collections.asyncops.jobs.plugins.module_utils.module import create_module, run, wait_policy, wait_result
 from ansible_collections.asyncops.jobs.plugins.module_utils.sbc import (
     ACTIONS,
     BACKUP_SOURCES,
-    HAS_XMLTODICT,
     RESTORE_SOURCES,
-    XMLTODICT_IMPORT_ERROR,
     SbcClient,
 )
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED, wait_for
@@ -358,9 +354,8 @@ def main():
             filename=dict(type='str'),
         ),
         mutually_exclusive=[('action', 'operation')],
+        needs_xml=True,
     )
-    if not HAS_XMLTODICT:
-        module.fail_json(msg=missing_required_lib('xmltodict'), exception=XMLTODICT_IMPORT_ERROR)
     problems = _problems(module.params)
     if problems:
         module.fail_json(msg='%s.' % '; '.join(problems).capitalize())

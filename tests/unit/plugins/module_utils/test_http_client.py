@@ -166,3 +166,15 @@ def test_parse_retry_after_http_date():
     now = 1700000000.0
     assert parse_retry_after(email.utils.formatdate(now + 120, usegmt=True), now=now) == 120
     assert parse_retry_after(email.utils.formatdate(now - 120, usegmt=True), now=now) == 0.0
+
+
+def test_malformed_xml_is_transient(echo):
+    fault(echo, kind='malformed')
+    http = client(echo)
+    with pytest.raises(TransientHttpError, match='not valid XML'):
+        http.xml(http.request('GET', '/echo'))
+
+
+def test_empty_xml_body_is_an_empty_dict(echo):
+    http = client(echo)
+    assert http.xml(http.request('HEAD', '/echo')) == {}
