@@ -8,7 +8,7 @@ Prints the checks the module made against the ideal T/h + 1 (the baseline), the 
 count (must be 0), and how late the module returned after the action finished, measured twice:
 on the server (finalizing check minus the action's end) and in the module (wait elapsed minus duration).
 
-    PATH=/tmp/dev/bin:$PATH ANSIBLE_COLLECTIONS_PATH=/tmp/coll /tmp/dev/bin/python tests/benchmarks/ksc_hint_floor.py
+    tests/benchmarks/run.sh ksc_hint_floor
 
 Options: --duration (10), --hint-ms (1000), --runs (1). Exits 1 if any check came early.
 """

@@ -8,8 +8,7 @@ in-process SBC simulator over HTTPS, with the wait loop, the client's token timi
 simulator all on one virtual clock, so a 25-minute activate under 10-minute tokens takes a
 second. Figures come from the simulator's counters. Seeded jitter makes runs repeatable.
 
-    cd /tmp/coll/ansible_collections/asyncops/jobs && \
-        PYTHONPATH=/tmp/coll /tmp/dev/bin/python tests/benchmarks/sbc_token_renewal.py
+    tests/benchmarks/run.sh sbc_token_renewal
 
 Baselines, measured in the same run:
 - requests: the same [save, activate] polled every ``poll_interval`` without backoff;

@@ -20,7 +20,7 @@ to the last request the wait made and to the playbook's exit (each against the i
 of the largest process of the playbook run (controller, fork or module). Ratios against the baseline
 are taken at the same number of handles.
 
-    PATH=/tmp/dev/bin:$PATH ANSIBLE_COLLECTIONS_PATH=/tmp/coll /tmp/dev/bin/python tests/benchmarks/solidfire_many_handles.py
+    tests/benchmarks/run.sh solidfire_many_handles
 
 Options: --handles (1000), --baseline-handles (100; 0 skips the baseline), --spread (10), --poll (0.5), --seed (1).
 """
