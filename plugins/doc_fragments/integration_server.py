@@ -50,4 +50,9 @@ options:
       - Timeout in seconds of each HTTP request.
     type: float
     default: 30.0
+attributes:
+  action_group:
+    membership:
+      - asyncops.jobs.integration_server
+      - asyncops.jobs.all
 """

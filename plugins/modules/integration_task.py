@@ -26,31 +26,17 @@ requirements:
   - xmltodict
 extends_documentation_fragment:
   - asyncops.jobs.integration_server
+  - asyncops.jobs.attributes
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: posix
   check_mode:
     support: full
     details:
       - Task states are read in check mode; cancel requests are not sent, and a task that would be cancelled is
         reported as C(changed).
-  diff_mode:
-    support: none
-  action_group:
-    support: full
-    membership:
-      - asyncops.jobs.integration_server
-      - asyncops.jobs.all
 options:
   task_id:
     description:

@@ -23,18 +23,11 @@ requirements:
   - xmltodict
 extends_documentation_fragment:
   - asyncops.jobs.integration_server
+  - asyncops.jobs.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: posix
   check_mode:
     support: full
     details:
@@ -43,11 +36,6 @@ attributes:
     support: N/A
     details:
       - The module changes nothing.
-  action_group:
-    support: full
-    membership:
-      - asyncops.jobs.integration_server
-      - asyncops.jobs.all
 options:
   task_id:
     description:

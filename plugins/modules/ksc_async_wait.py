@@ -27,31 +27,17 @@ requirements:
   - requests
 extends_documentation_fragment:
   - asyncops.jobs.ksc
+  - asyncops.jobs.attributes
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: posix
   check_mode:
     support: full
     details:
       - With O(action_guid) the status is read as usual.
       - With O(method) the method is not called; the module logs in to check the connection and reports C(changed=true).
-  diff_mode:
-    support: none
-  action_group:
-    support: full
-    membership:
-      - asyncops.jobs.ksc
-      - asyncops.jobs.all
 options:
   action_guid:
     description:

@@ -25,29 +25,15 @@ requirements:
   - requests
 extends_documentation_fragment:
   - asyncops.jobs.ksc
+  - asyncops.jobs.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: posix
   check_mode:
     support: full
     details:
       - No session is started or ended; an existing O(session_id) is still checked with C(Session.Ping).
-  diff_mode:
-    support: none
-  action_group:
-    support: full
-    membership:
-      - asyncops.jobs.ksc
-      - asyncops.jobs.all
 options:
   state:
     description:

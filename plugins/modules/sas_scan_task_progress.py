@@ -27,30 +27,16 @@ requirements:
   - requests
 extends_documentation_fragment:
   - asyncops.jobs.sas
+  - asyncops.jobs.attributes
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: posix
   check_mode:
     support: full
     details:
       - Status reads run; starting a scan is skipped and reported as changed.
-  diff_mode:
-    support: none
-  action_group:
-    support: full
-    membership:
-      - asyncops.jobs.sas
-      - asyncops.jobs.all
 options:
   task_id:
     description:

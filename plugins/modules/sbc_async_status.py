@@ -30,31 +30,17 @@ requirements:
   - xmltodict
 extends_documentation_fragment:
   - asyncops.jobs.sbc
+  - asyncops.jobs.attributes
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: posix
   check_mode:
     support: full
     details:
       - The status is read in check mode; the lock is not taken, no action is started, and the task reports C(changed)
         when O(action) is set.
-  diff_mode:
-    support: none
-  action_group:
-    support: full
-    membership:
-      - asyncops.jobs.sbc
-      - asyncops.jobs.all
 options:
   action:
     description:

@@ -27,31 +27,17 @@ requirements:
   - requests
 extends_documentation_fragment:
   - asyncops.jobs.solidfire
+  - asyncops.jobs.attributes
   - asyncops.jobs.wait
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: posix
   check_mode:
     support: full
     details:
       - Status reads run, always with C(keepResult=true) so that check mode purges nothing.
       - With O(method), nothing is called and the task reports C(changed=true).
-  diff_mode:
-    support: none
-  action_group:
-    support: full
-    membership:
-      - asyncops.jobs.solidfire
-      - asyncops.jobs.all
 options:
   async_handle:
     description:
