@@ -19,6 +19,7 @@ import math
 import re
 import time
 import traceback
+from urllib.parse import quote, quote_plus
 
 try:
     import requests
@@ -110,9 +111,18 @@ class Redactor(object):
             self.add(secret)
 
     def add(self, secret):
+        """Mask ``secret`` as given and as URL-encoded once or twice.
+
+        Servers quote what they received (Alibaba's V1 SignatureDoesNotMatch shows the string it
+        signed, a token percent-encoded twice); a token holding ``+/=`` would slip past an exact match.
+        """
         # Very short values would redact random substrings and make messages unreadable.
-        if secret and len(str(secret)) >= 4:
-            self._secrets.add(str(secret))
+        if not secret or len(str(secret)) < 4:
+            return
+        secret = str(secret)
+        once = quote(secret, safe='-_.~')
+        for form in (secret, once, quote(once, safe='-_.~'), quote_plus(secret)):
+            self._secrets.add(form)
 
     def __call__(self, text):
         if text is None:

@@ -83,12 +83,6 @@ class SasClient(object):
         self._nonce = nonce or alibaba_signature.new_nonce
         self.http = HttpClient('https://%s' % self.host, validate_certs=validate_certs, ca_path=ca_path,
                                timeout=request_timeout, secrets=[access_key_secret, security_token])
-        if security_token:
-            # Alibaba's V1 SignatureDoesNotMatch message quotes the string to sign, where the token
-            # appears percent-encoded twice; real STS tokens hold + / = and would otherwise leak.
-            once = alibaba_signature.percent_encode(security_token)
-            self.http.redact.add(once)
-            self.http.redact.add(alibaba_signature.percent_encode(once))
 
     @classmethod
     def from_params(cls, params):

@@ -155,6 +155,14 @@ def test_redactor_masks_registered_secrets_and_credential_parameters():
     assert redact(None) is None
 
 
+def test_redactor_masks_url_encoded_forms_of_a_secret():
+    token = 'CAIS+sts/token=='
+    redact = Redactor([token])
+    once = 'CAIS%2Bsts%2Ftoken%3D%3D'
+    for text in (token, once, once.replace('%', '%25'), 'CAIS%2Bsts%2Ftoken%3D%3D'):
+        assert 'sts' not in redact('quoted: %s.' % text), text
+
+
 @pytest.mark.parametrize('value, expected', [
     ('5', 5.0), (' 0.5 ', 0.5), ('0', 0.0), ('', None), (None, None), ('soon', None), ('-3', 0.0),
 ])
