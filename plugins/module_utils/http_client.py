@@ -158,6 +158,22 @@ class HttpClient(object):
         if not validate_certs:
             _silence_insecure_warning()
 
+    # Set by use_request_budget(); class attributes so that __init__ stays as it is.
+    request_budget = None
+    request_budget_deadline = None
+
+    def use_request_budget(self, budget, deadline=None):
+        """Send every later request (retries included) only once ``budget`` grants it a slot.
+
+        ``budget`` is a :class:`~.request_budget.RequestBudget` (None removes it); ``deadline`` is
+        absolute, on the budget's clock (``time.monotonic()``, the wait loop's). A slot later than
+        the deadline raises :class:`~.request_budget.BudgetDeadlineExceeded` and nothing is sent.
+        The budget only delays requests, so a server's retry hint, honoured by the caller's own
+        sleep before it calls :meth:`send`, stays a floor.
+        """
+        self.request_budget = budget
+        self.request_budget_deadline = deadline
+
     def url(self, path_or_url):
         if re.match(r'(?i)^https?://', path_or_url):
             return path_or_url
@@ -168,6 +184,8 @@ class HttpClient(object):
 
         Any HTTP status is returned as is: the caller decides what it means.
         """
+        if self.request_budget is not None:
+            self.request_budget.acquire(deadline=self.request_budget_deadline)
         url = self.url(path_or_url)
         kwargs.setdefault('timeout', self.timeout)
         kwargs['verify'] = self.verify
