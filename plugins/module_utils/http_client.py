@@ -14,12 +14,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import email.utils
+import ipaddress
 import json
 import math
 import re
+import socket
+import ssl
 import time
 import traceback
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 try:
     import requests
@@ -76,9 +79,44 @@ def parse_retry_after(value, now=None):
         if parsed is None:
             return None
         seconds = email.utils.mktime_tz(parsed) - (time.time() if now is None else now)
-    if math.isnan(seconds):
+    if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(seconds, 0.0)
+
+
+def base_url(host, port=None, path='', scheme='https'):
+    """The one way every client builds its base URL: ``scheme://host[:port]/path``.
+
+    An IPv6 literal (``::1``, ``fe80::1%eth0``) is bracketed as RFC 3986 requires, a host that is
+    already bracketed or carries its own port (``[::1]:8443``, ``example.com:8443``) is kept.
+    """
+    host = ('%s' % (host if host is not None else '')).strip()
+    if not host:
+        raise TerminalError('The host (or endpoint) to connect to is not set.', invalid_option='host')
+    if not host.startswith('[') and host.count(':') > 1:
+        address, dummy, zone = host.partition('%')
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            raise TerminalError('The host %s is neither a host name nor an IP address.' % host, invalid_option='host')
+        host = '[%s%s]' % (address, ('%25' + zone) if zone else '')
+    netloc = host if port is None else '%s:%d' % (host, port)
+    return '%s://%s/%s' % (scheme, netloc, path.lstrip('/')) if path else '%s://%s' % (scheme, netloc)
+
+
+def checked_timeout(timeout):
+    """``timeout`` if it is a usable request timeout (seconds, more than 0); else a TerminalError.
+
+    ``requests`` raises ValueError for 0 or a negative number only once it sends, from deep
+    inside urllib3: refuse it before anything is sent.
+    """
+    values = timeout if isinstance(timeout, tuple) else (timeout,)
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value <= 0 \
+                or math.isinf(value):
+            raise TerminalError('request_timeout must be a number of seconds more than 0, not %s.' % (timeout,),
+                                invalid_option='request_timeout')
+    return timeout
 
 
 class HttpError(TerminalError):
@@ -146,7 +184,7 @@ class HttpClient(object):
         if not HAS_REQUESTS:
             raise TerminalError('The Python library requests is required on the host that runs this module.')
         self.base_url = base_url.rstrip('/')
-        self.timeout = timeout
+        self.timeout = checked_timeout(timeout)
         self.verify = (ca_path or True) if validate_certs else False
         self.redact = Redactor(secrets)
         self.session = requests.Session()
@@ -191,19 +229,70 @@ class HttpClient(object):
         kwargs['verify'] = self.verify
         try:
             return self.session.request(method, url, **kwargs)
-        except requests.exceptions.SSLError as err:
-            raise TerminalError(
-                'TLS verification of %s failed; set ca_path to the CA that signed its certificate, '
-                'or validate_certs to false for a lab system: %s' % (self.redact(url), self.redact(_root_cause(err))),
-                url=self.redact(url))
-        except requests.exceptions.Timeout:
-            raise TransientHttpError(
-                'No answer from %s within %s s.' % (self.redact(url), _format(kwargs['timeout'])), url=self.redact(url))
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
-            raise TransientHttpError(
-                'Connection to %s failed: %s' % (self.redact(url), self.redact(_root_cause(err))), url=self.redact(url))
-        except requests.exceptions.InvalidURL as err:
-            raise TerminalError('The URL %s is not valid: %s' % (self.redact(url), self.redact(err)), url=self.redact(url))
+        except requests.exceptions.RequestException as err:
+            raise self.transport_error(err, url, kwargs['timeout'])
+
+    def transport_error(self, err, url, timeout):
+        """One sentence for a request that got no HTTP answer, without urllib3's wrapper text.
+
+        TLS verification failures are terminal (sending again cannot fix trust); every other
+        transport failure is transient, within the caller's retry budget.
+        """
+        where = _host_port(url)
+        fields = dict(url=self.redact(url))
+        cause = _innermost(err)
+        if isinstance(err, requests.exceptions.SSLError):
+            verify_message = getattr(cause, 'verify_message', None)
+            if verify_message and ('mismatch' in verify_message.lower() or 'hostname' in verify_message.lower()):
+                return TerminalError(
+                    'The TLS certificate of %s is not valid for that name (%s): connect with a name the certificate '
+                    'lists, set ca_path to the CA that signed it, or set validate_certs to false as the last resort.'
+                    % (where, _clean_reason(verify_message)), tls_error='hostname_mismatch', **fields)
+            if verify_message:
+                return TerminalError(
+                    'The TLS certificate of %s is not trusted (%s): set ca_path to the CA that signed it, or '
+                    'validate_certs to false as the last resort.' % (where, _clean_reason(verify_message)),
+                    tls_error='untrusted_certificate', **fields)
+            return TerminalError('The TLS handshake with %s failed (%s): check that the port serves HTTPS.'
+                                 % (where, _clean_reason(cause)), tls_error='handshake_failed', **fields)
+        if isinstance(err, requests.exceptions.ProxyError):
+            return TransientHttpError('Could not reach %s through the proxy %s (%s): check HTTPS_PROXY and NO_PROXY.'
+                                      % (where, self._proxy_for(url), _clean_reason(cause)), **fields)
+        if isinstance(err, requests.exceptions.ConnectTimeout):
+            return TransientHttpError('Could not connect to %s within %s s.' % (where, _format(_connect_timeout(timeout))),
+                                      **fields)
+        if isinstance(err, requests.exceptions.Timeout):
+            return TransientHttpError('%s sent no answer within %s s.' % (where, _format(_read_timeout(timeout))),
+                                      **fields)
+        if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
+                            requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
+            return TerminalError('The URL %s is not valid (%s).' % (self.redact(url), _clean_reason(cause)), **fields)
+        if isinstance(err, requests.exceptions.TooManyRedirects):
+            return TerminalError('%s redirected %s too many times.' % (where, self.redact(url)), **fields)
+        if isinstance(cause, socket.gaierror):
+            return TransientHttpError('The host name %s could not be resolved (%s): check the host option and DNS.'
+                                      % (_host_port(url).split(' port ')[0], _clean_reason(cause)), **fields)
+        if isinstance(cause, ConnectionRefusedError):
+            return TransientHttpError('Connection to %s was refused: nothing listens on that port, or a firewall '
+                                      'rejects it.' % where, **fields)
+        if isinstance(cause, (ConnectionResetError, BrokenPipeError)) or type(cause).__name__ == 'RemoteDisconnected':
+            return TransientHttpError('%s closed the connection without answering.' % where, **fields)
+        if isinstance(err, requests.exceptions.ContentDecodingError):
+            return TransientHttpError('The answer from %s could not be decoded (a damaged compressed body).' % where,
+                                      **fields)
+        if isinstance(err, requests.exceptions.ChunkedEncodingError):
+            return TransientHttpError('The answer from %s broke off before its end.' % where, **fields)
+        return TransientHttpError('The request to %s failed (%s).' % (where, self.redact(_clean_reason(cause))),
+                                  **fields)
+
+    def _proxy_for(self, url):
+        """The proxy ``requests`` used for ``url``, as host and port only (its URL may hold credentials)."""
+        try:
+            proxies = self.session.merge_environment_settings(url, {}, None, None, None).get('proxies') or {}
+            proxy = requests.utils.select_proxy(url, proxies)
+        except Exception:  # only for the message
+            proxy = None
+        return _host_port(proxy) if proxy else 'from the environment'
 
     def request(self, method, path_or_url, **kwargs):
         """:meth:`send` plus :meth:`raise_for_status` for callers with no envelope of their own."""
@@ -235,6 +324,8 @@ class HttpClient(object):
 
     def body_excerpt(self, response, length=BODY_EXCERPT_LENGTH):
         text = ' '.join((response.text or '').split())
+        # A binary or mangled body must not put control characters into a one-line message.
+        text = ''.join(char if char.isprintable() else '?' for char in text[:length + 1])
         if len(text) > length:
             text = text[:length] + '...'
         return self.redact(text)
@@ -243,16 +334,32 @@ class HttpClient(object):
         """The JSON body; an unreadable body is transient (proxies truncate) but bounded by retries."""
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise TransientHttpError(
                 'The answer from %s is not valid JSON: %s' % (self.redact(response.url), self.body_excerpt(response, 120)),
                 http_status=response.status_code, url=self.redact(response.url))
 
-    def xml(self, response, force_list=None):
-        """The XML body as plain dicts ({} when empty); unreadable XML is transient, as in :meth:`json`."""
+    @staticmethod
+    def json_or_none(response):
+        """The JSON body, or None when there is none or it cannot be read (for envelopes at any status)."""
+        try:
+            return response.json()
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            return None
+
+    def xml(self, response, force_list=None, required=False):
+        """The XML body as plain dicts; unreadable XML is transient, as in :meth:`json`.
+
+        An empty body is ``{}``, or with ``required`` a transient error: a proxy or a server that
+        broke off can send nothing at all where the vendor always sends an envelope.
+        """
         if not HAS_XMLTODICT:
             raise TerminalError('The Python library xmltodict is required on the host that runs this module.')
-        if not response.content:
+        if not response.content or not response.content.strip():
+            if required:
+                raise TransientHttpError('The answer from %s has an empty body where XML was expected (HTTP %s).'
+                                         % (self.redact(response.url), response.status_code),
+                                         http_status=response.status_code, url=self.redact(response.url))
             return {}
         try:
             return plain(xmltodict.parse(response.content, force_list=force_list))
@@ -274,15 +381,53 @@ def plain(value):
     return value
 
 
-def _root_cause(err):
-    """The innermost reason, without urllib3's long wrapper text."""
+def _innermost(err):
+    """The deepest exception under requests' and urllib3's wrappers (``reason``, ``__cause__``, ``args``)."""
     cause = err
-    while getattr(cause, '__cause__', None) is not None or getattr(cause, 'reason', None) is not None:
-        nxt = getattr(cause, 'reason', None) or cause.__cause__
-        if nxt is None or nxt is cause or isinstance(nxt, str):
+    seen = set()
+    while id(cause) not in seen:
+        seen.add(id(cause))
+        nxt = getattr(cause, 'reason', None)
+        if not isinstance(nxt, BaseException):
+            nxt = cause.__cause__ or cause.__context__
+        if not isinstance(nxt, BaseException):
+            # ProtocolError('Connection aborted.', ConnectionResetError(...)) keeps its cause in args.
+            nxt = next((arg for arg in getattr(cause, 'args', ()) if isinstance(arg, BaseException)), None)
+        if nxt is None:
             break
         cause = nxt
-    return '%s' % (cause,)
+    return cause
+
+
+def _clean_reason(cause):
+    """A reason without OpenSSL's bracketed prefix, ``(_ssl.c:1006)`` and errno noise."""
+    text = '%s' % (cause,)
+    if isinstance(cause, OSError) and cause.strerror and not isinstance(cause, ssl.SSLError):
+        text = cause.strerror
+    text = re.sub(r'^\[[^\]]*\]\s*', '', text)
+    text = re.sub(r'\s*\(_ssl\.c:\d+\)', '', text)
+    text = re.sub(r'^certificate verify failed:\s*', '', text)
+    return text.strip().rstrip('.') or type(cause).__name__
+
+
+def _host_port(url):
+    """``host port N`` of a URL, the way a user would name the server."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return 'the server'
+    if not host:
+        return 'the server'
+    return '%s port %d' % (host, port or (443 if parts.scheme == 'https' else 80))
+
+
+def _connect_timeout(timeout):
+    return timeout[0] if isinstance(timeout, tuple) else timeout
+
+
+def _read_timeout(timeout):
+    return timeout[1] if isinstance(timeout, tuple) else timeout
 
 
 def _format(seconds):

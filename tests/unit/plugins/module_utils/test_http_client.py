@@ -18,6 +18,7 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import (
     HttpError,
     Redactor,
     TransientHttpError,
+    base_url,
     parse_retry_after,
 )
 from ansible_collections.asyncops.jobs.plugins.module_utils.version import COLLECTION_VERSION
@@ -43,8 +44,11 @@ def test_ca_path_wins_over_ca_bundle_environment_variables(echo):
 def test_tls_verification_is_on_by_default(echo):
     with pytest.raises(TerminalError) as caught:
         HttpClient(echo.base_url, timeout=5).request('GET', '/echo')
-    assert 'TLS verification' in caught.value.message
-    assert 'ca_path' in caught.value.message
+    message = caught.value.message
+    assert message == ('The TLS certificate of 127.0.0.1 port %d is not trusted (unable to get local issuer '
+                       'certificate): set ca_path to the CA that signed it, or validate_certs to false as the last '
+                       'resort.' % echo.port)
+    assert caught.value.fields['tls_error'] == 'untrusted_certificate'
 
 
 def test_validate_certs_false_skips_verification(echo):
@@ -115,7 +119,7 @@ def test_dropped_connection_is_transient(echo):
 
 def test_per_request_timeout_is_transient(echo):
     fault(echo, kind='slow', delay=1.5)
-    with pytest.raises(TransientHttpError, match='No answer .* within 0.3 s'):
+    with pytest.raises(TransientHttpError, match=r'^127\.0\.0\.1 port \d+ sent no answer within 0\.3 s\.$'):
         client(echo, timeout=0.3).request('GET', '/echo')
 
 
@@ -186,3 +190,119 @@ def test_malformed_xml_is_transient(echo):
 def test_empty_xml_body_is_an_empty_dict(echo):
     http = client(echo)
     assert http.xml(http.request('HEAD', '/echo')) == {}
+
+
+WRAPPER_WORDS = ('HTTPSConnectionPool', 'Max retries', 'Caused by', 'urllib3', '_ssl.c', 'Errno', 'object at 0x')
+
+
+def assert_clean(message):
+    assert not [word for word in WRAPPER_WORDS if word in message], message
+    assert message.count('. ') == 0 and message.endswith('.'), message
+
+
+def test_hostname_mismatch_names_the_host_and_what_to_set(tmp_path):
+    """A certificate for 127.0.0.1 served on 127.0.0.2: trusted CA, wrong name."""
+    from asyncops_simulators import kit
+    paths = kit.make_tls(str(tmp_path), '127.0.0.1')
+    # make_tls always adds 127.0.0.1, localhost and ::1; 127.0.0.2 is in none of them.
+    server = kit.SimulatorServer(kit.EchoSimulator(), kit.server_context(paths), '127.0.0.2', 0)
+    import threading
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(TerminalError) as caught:
+            HttpClient('https://127.0.0.2:%d' % server.port, ca_path=paths['ca.pem'], timeout=5).request('GET', '/echo')
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = caught.value.message
+    assert message.startswith('The TLS certificate of 127.0.0.2 port %d is not valid for that name' % server.port)
+    assert 'ca_path' in message and 'validate_certs to false as the last resort' in message
+    assert caught.value.fields['tls_error'] == 'hostname_mismatch'
+    assert_clean(message)
+
+
+def test_untrusted_certificate_message_has_no_wrapper_text(echo):
+    with pytest.raises(TerminalError) as caught:
+        HttpClient(echo.base_url, timeout=5).request('GET', '/echo')
+    assert_clean(caught.value.message)
+
+
+def test_connection_refused_is_one_clean_sentence():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(TransientHttpError) as caught:
+        HttpClient('https://127.0.0.1:%d' % port, timeout=2).request('GET', '/x')
+    assert caught.value.message == ('Connection to 127.0.0.1 port %d was refused: nothing listens on that port, '
+                                    'or a firewall rejects it.' % port)
+
+
+def test_dns_failure_is_one_clean_sentence():
+    # .invalid never resolves (RFC 2606); the resolver answers locally, nothing leaves the host.
+    with pytest.raises(TransientHttpError) as caught:
+        HttpClient('https://no-such-host.invalid', timeout=2).request('GET', '/x')
+    message = caught.value.message
+    assert message.startswith('The host name no-such-host.invalid could not be resolved (')
+    assert message.endswith('): check the host option and DNS.')
+    assert_clean(message)
+
+
+def test_timeout_and_drop_messages_are_clean(echo):
+    fault(echo, kind='slow', delay=1.0)
+    with pytest.raises(TransientHttpError) as caught:
+        client(echo, timeout=0.2).request('GET', '/echo')
+    assert_clean(caught.value.message)
+    fault(echo, kind='drop')
+    with pytest.raises(TransientHttpError) as caught:
+        client(echo).request('GET', '/echo')
+    assert caught.value.message == '127.0.0.1 port %d closed the connection without answering.' % echo.port
+
+
+def test_proxy_message_names_the_proxy_without_its_credentials(echo, monkeypatch):
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    monkeypatch.setenv('HTTPS_PROXY', 'http://proxyuser:proxy-Secret-9@127.0.0.1:%d' % port)
+    monkeypatch.delenv('NO_PROXY', raising=False)
+    monkeypatch.delenv('no_proxy', raising=False)
+    with pytest.raises(TransientHttpError) as caught:
+        client(echo).request('GET', '/echo')
+    message = caught.value.message
+    assert message.startswith('Could not reach 127.0.0.1 port %d through the proxy 127.0.0.1 port %d (' % (echo.port, port))
+    assert 'proxy-Secret-9' not in message and 'proxyuser' not in message
+    assert_clean(message)
+
+
+@pytest.mark.parametrize('timeout', [0, -1, 0.0, float('nan'), float('inf'), '5', True, None])
+def test_unusable_request_timeout_is_refused_before_anything_is_sent(timeout):
+    with pytest.raises(TerminalError) as caught:
+        HttpClient('https://127.0.0.1:1', timeout=timeout)
+    assert caught.value.message.startswith('request_timeout must be a number of seconds more than 0')
+    assert caught.value.fields['invalid_option'] == 'request_timeout'
+
+
+@pytest.mark.parametrize('host, port, path, expected', [
+    ('::1', 13299, 'api/v1.0', 'https://[::1]:13299/api/v1.0'),
+    ('[::1]', 443, '', 'https://[::1]:443'),
+    ('fe80::1%eth0', 443, '/rest', 'https://[fe80::1%25eth0]:443/rest'),
+    ('127.0.0.1', 7271, '/api/2.0/virtualization/', 'https://127.0.0.1:7271/api/2.0/virtualization/'),
+    ('ksc.example.com', 13299, '', 'https://ksc.example.com:13299'),
+    ('[::1]:8443', None, '', 'https://[::1]:8443'),
+    ('tds.aliyuncs.com', None, '', 'https://tds.aliyuncs.com'),
+    (' ::1 ', 1, '', 'https://[::1]:1'),
+])
+def test_base_url_brackets_ipv6_literals(host, port, path, expected):
+    assert base_url(host, port, path) == expected
+
+
+@pytest.mark.parametrize('host', ['', None, 'not:an:address'])
+def test_base_url_refuses_what_is_no_host(host):
+    with pytest.raises(TerminalError):
+        base_url(host, 443)
+
+
+@pytest.mark.parametrize('value', ['inf', '-inf', 'nan', 'Infinity', '1e999'])
+def test_retry_after_that_is_not_finite_is_no_hint(value):
+    assert parse_retry_after(value) is None
