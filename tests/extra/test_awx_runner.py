@@ -40,6 +40,8 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TYPES_DIR = os.path.join(ROOT, 'extensions', 'awx', 'credential_types')
 SIMULATORS = os.path.join(ROOT, 'roles', 'simulators', 'files')
+# The AWX API double is a test fixture (it does not ship): registered with the simulators' CLI from here.
+DOUBLES = os.path.join(ROOT, 'tests', 'extra', 'doubles')
 VENDORS = ['ksc', 'sbc', 'solidfire', 'sas', 'integration_server']
 WAIT_ARGS = {'poll_interval': 0.2, 'max_poll_interval': 0.5, 'wait_timeout': 30}
 
@@ -128,7 +130,7 @@ CASES = {
 
 def awx_validate(credential_type):
     """Reject what AWX's API would reject on POST /api/v2/credential_types/ (400/403 answers)."""
-    from asyncops_simulators.awx import AwxSimulator, _Invalid
+    from awx_api import AwxSimulator, _Invalid
     try:
         if credential_type.get('kind') not in ('cloud', 'net'):
             raise _Invalid(400, {'kind': ["Must be 'cloud' or 'net', not %s" % credential_type.get('kind')]})
@@ -192,7 +194,8 @@ class Simulator:
     def __init__(self, vendor, state_dir):
         self.vendor = vendor
         self.state_dir = state_dir
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SIMULATORS, os.environ.get('PYTHONPATH')])))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SIMULATORS, DOUBLES, os.environ.get('PYTHONPATH')])),
+                   ASYNCOPS_SIMULATORS_EXTRA='awx=awx_api:AwxSimulator')
         self.env = env
         answer = subprocess.run(
             [sys.executable, '-m', 'asyncops_simulators', 'start', '--vendors', vendor, '--state-dir', state_dir,

@@ -16,14 +16,25 @@ VENDORS = {
     'sas': 'asyncops_simulators.sas:SasSimulator',
     'integration_server': 'asyncops_simulators.integration_server:IntegrationServerSimulator',
     'echo': 'asyncops_simulators.kit:EchoSimulator',
-    'awx': 'asyncops_simulators.awx:AwxSimulator',
 }
+
+
+def registered():
+    """VENDORS plus test doubles registered from outside the package (they do not ship with it):
+    ``ASYNCOPS_SIMULATORS_EXTRA="awx=awx_api:AwxSimulator"``, the module found on ``PYTHONPATH``."""
+    import os
+    vendors = dict(VENDORS)
+    for item in filter(None, os.environ.get('ASYNCOPS_SIMULATORS_EXTRA', '').split(',')):
+        name, dummy, target = item.partition('=')
+        vendors[name.strip()] = target.strip()
+    return vendors
 
 
 def load(vendor):
     import importlib
+    vendors = registered()
     try:
-        module_name, class_name = VENDORS[vendor].split(':')
+        module_name, class_name = vendors[vendor].split(':')
     except KeyError:
-        raise ValueError('unknown simulator %r; known: %s' % (vendor, ', '.join(sorted(VENDORS))))
+        raise ValueError('unknown simulator %r; known: %s' % (vendor, ', '.join(sorted(vendors))))
     return getattr(importlib.import_module(module_name), class_name)
