@@ -18,6 +18,7 @@ A vendor simulator subclasses :class:`Simulator` and implements ``handle``; it m
 """
 
 import base64
+import collections
 import datetime
 import email.utils
 import http.server
@@ -217,6 +218,9 @@ class Counters:
                 'early_checks': 0,
             }
             self.by_endpoint = {}
+            # Monotonic arrival time of every API request (the newest 100,000), so tests can
+            # check the load in any window, e.g. a shared request budget.
+            self.request_times = collections.deque(maxlen=100000)
 
     def incr(self, name, amount=1):
         with self.lock:
@@ -225,12 +229,14 @@ class Counters:
     def endpoint(self, label):
         with self.lock:
             self.values['requests_total'] += 1
+            self.request_times.append(time.monotonic())
             self.by_endpoint[label] = self.by_endpoint.get(label, 0) + 1
 
     def snapshot(self):
         with self.lock:
             data = dict(self.values)
             data['requests_by_endpoint'] = dict(self.by_endpoint)
+            data['request_times'] = [round(t, 4) for t in self.request_times]
             return data
 
 

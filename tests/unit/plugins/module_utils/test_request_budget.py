@@ -380,3 +380,16 @@ def test_http_client_takes_a_token_before_every_request(echo, budget_dir):
     http.use_request_budget(None)
     http.send('GET', '/echo')
     assert echo.simulator.counters.snapshot()['requests_total'] == 4
+
+
+def test_the_simulator_sees_the_requests_spaced_by_the_budget(echo, budget_dir):
+    # End to end on the real clock: the server's own arrival times, not the client's view.
+    b = RequestBudget(10, endpoint_key(echo.base_url), burst=1, directory=budget_dir)
+    http = HttpClient(echo.base_url, ca_path=echo.ca_path, timeout=5)
+    http.use_request_budget(b, deadline=time.monotonic() + 10)
+    for dummy in range(4):
+        http.send('GET', '/echo')
+    arrivals = echo.simulator.counters.snapshot()['request_times']
+    assert len(arrivals) == 4
+    assert min(later - earlier for earlier, later in zip(arrivals, arrivals[1:])) >= 0.08
+    assert b.waits == 3
