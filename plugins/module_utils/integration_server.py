@@ -17,8 +17,9 @@ import re
 from datetime import datetime
 from urllib.parse import quote
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
-from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, plain
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError, name_a_few
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, base_url, plain
+from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import Answer, scalar
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
     CANCELLED,
     FAILED,
@@ -99,48 +100,61 @@ def validate_task_state(value):
 
 
 def _progress(value):
+    value = scalar(value)
     try:
-        return int(value)
+        return int(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):
         return None
 
 
-def task_from_xml(element):
-    """One ``<task>`` element (as parsed by xmltodict) as the module's ``task`` dict."""
-    element = element or {}
-    state = element.get('state')
-    error = element.get('error')
+def task_from_xml(element, request='a task'):
+    """One ``<task>`` element (as parsed by xmltodict) as the module's ``task`` dict.
+
+    ``id`` and ``state`` must be there as text (nothing can be said of a task without them);
+    ``request`` names the request in the error otherwise.
+    """
+    shape = Answer('The Integration Server', request)
+    element = shape.mapping(element, 'the task element')
     task = dict(
-        id=element.get('@id'),
-        type=element.get('type'),
-        state=state,
-        stage=element.get('stage'),
+        id=shape.text(element.get('@id'), 'the id attribute of a task', required=True),
+        type=shape.text(element.get('type'), 'type'),
+        state=shape.text(element.get('state'), 'state', required=True),
+        stage=shape.text(element.get('stage'), 'stage'),
         progress=_progress(element.get('progress')),
-        created=element.get('@created'),
-        state_changed=element.get('@stateChanged'),
-        changed=element.get('@changed'),
+        created=shape.text(element.get('@created'), 'created'),
+        state_changed=shape.text(element.get('@stateChanged'), 'stateChanged'),
+        changed=shape.text(element.get('@changed'), 'changed'),
         result=plain(element.get('result')),
-        error=plain(error),
+        error=plain(element.get('error')),
     )
     return task
 
 
 def error_of(task):
-    """The result contract's ``error`` dict (``name``, ``message``) of a failed or cancelled task."""
+    """The result contract's ``error`` dict (``name``, ``message``) of a failed or cancelled task.
+
+    ``name`` and ``message`` are text whatever shape ``<error>`` had (several elements, children).
+    """
     error = task.get('error')
     if error is None:
         return None
+    if isinstance(error, list):
+        error = error[0] if len(error) == 1 else dict(message=' '.join(
+            '%s' % scalar(item) for item in error if scalar(item) is not None) or None)
     if isinstance(error, dict):
         described = dict(error)
-        described.setdefault('name', error.get('code') or task.get('state'))
-        described.setdefault('message', error.get('#text') or error.get('description'))
+        name = scalar(error.get('name')) or scalar(error.get('code')) or task.get('state')
+        message = scalar(error.get('message')) or scalar(error.get('#text')) or scalar(error.get('description'))
+        described['name'] = '%s' % name if name is not None else None
+        described['message'] = '%s' % message if message is not None else None
         return described
-    return dict(name=task.get('state'), message=error)
+    message = scalar(error)
+    return dict(name=task.get('state'), message='%s' % message if message is not None else None)
 
 
 def observe(task):
     return Observation(status_of(task.get('state')), vendor_status=task.get('state'), payload=task,
-                       progress=task.get('progress'))
+                       progress=task.get('progress'), detail=task.get('stage'))
 
 
 class IntegrationServerClient(object):
@@ -149,7 +163,7 @@ class IntegrationServerClient(object):
     def __init__(self, host, username, password, port=7271, validate_certs=True, ca_path=None, timeout=30.0):
         self.host = host
         self.username = username
-        self.http = HttpClient('https://%s:%d%s' % (_bracket(host), port, API_PATH), validate_certs=validate_certs,
+        self.http = HttpClient(base_url(host, port, API_PATH), validate_certs=validate_certs,
                                ca_path=ca_path, timeout=timeout, auth=(username, password), secrets=[password],
                                headers={'Accept': 'application/xml'})
 
@@ -160,18 +174,23 @@ class IntegrationServerClient(object):
                    timeout=params['request_timeout'])
 
     # -- wire -----------------------------------------------------------------
-    def _parse(self, response):
-        return self.http.xml(response, force_list=('task',))
+    def _parse(self, response, request, root):
+        """The content of the root element ``root``, ``task`` always as a list (one task or many)."""
+        shape = Answer('The Integration Server', request)
+        document = self.http.xml(response, force_list=('task',), required=True)
+        return shape.root(document, root, response)
 
     def _vendor_error(self, response):
-        """Code and message of an ``<error>`` body, when the server sent one."""
+        """Code and message of an ``<error>`` body, when the server sent one (read leniently)."""
         try:
             error = self.http.xml(response).get('error')
-        except TransientError:  # not XML: the HTTP status alone must do
+        except (TransientError, TerminalError):  # not XML: the HTTP status alone must do
             return None
         if isinstance(error, dict):
-            return dict((key, error.get(key)) for key in ('code', 'message') if error.get(key))
-        return dict(message=error) if error else None
+            found = dict((key, scalar(error.get(key))) for key in ('code', 'message'))
+            return dict((key, '%s' % value) for key, value in found.items() if value not in (None, '')) or None
+        error = scalar(error)
+        return dict(message='%s' % error) if error not in (None, '') else None
 
     def _fail(self, response, what, **fields):
         """Raise for an answer no caller handled: auth first, then the HTTP layer's classification."""
@@ -199,7 +218,10 @@ class IntegrationServerClient(object):
             raise self._not_found(task_id, response)
         if response.status_code != 200:
             self._fail(response, 'read task %s' % task_id)
-        return task_from_xml(self._parse(response).get('task', [None])[0])
+        request = 'GET tasks/%s' % task_id
+        elements = self._parse(response, request, 'task')
+        # xmltodict with force_list gives the root element as a list of one.
+        return task_from_xml(elements[0] if isinstance(elements, list) and len(elements) == 1 else elements, request)
 
     def list_tasks(self, created_from=None, state=None, task_type=None):
         params = {}
@@ -212,8 +234,9 @@ class IntegrationServerClient(object):
         response = self.http.send('GET', 'tasks', params=params)
         if response.status_code != 200:
             self._fail(response, 'list tasks')
-        root = self._parse(response).get('tasks') or {}
-        return [task_from_xml(element) for element in root.get('task', [])]
+        shape = Answer('The Integration Server', 'GET tasks')
+        root = shape.mapping(self._parse(response, 'GET tasks', 'tasks'), 'the tasks element', required=False)
+        return [task_from_xml(element, 'GET tasks') for element in shape.items(root.get('task'), 'task')]
 
     def cancel_task(self, task_id):
         """Ask the server to cancel; returns CANCELLED_NOW, CANCEL_ACCEPTED or ALREADY_FINISHED."""
@@ -252,7 +275,7 @@ class IntegrationServerClient(object):
                 if missing:
                     raise TerminalError('%s not exist on the Integration Server at %s: %s.'
                                         % ('Task does' if len(missing) == 1 else 'Tasks do', self.host,
-                                           ', '.join(missing)), missing_task_ids=missing)
+                                           name_a_few(missing)), missing_task_ids=missing)
                 dates = [tasks[task_id]['created'] for task_id in task_ids if tasks[task_id].get('created')]
                 # ISO dates without a zone sort as text; all come from the same server clock.
                 state['created_from'] = min(dates) if len(dates) == len(task_ids) else None
@@ -267,6 +290,3 @@ class IntegrationServerClient(object):
 def _quote(task_id):
     return quote(str(task_id), safe='')
 
-
-def _bracket(host):
-    return '[%s]' % host if ':' in host and not host.startswith('[') else host

@@ -20,7 +20,8 @@ __metaclass__ = type
 import base64
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
-from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, dumps
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, base_url, dumps
+from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import Answer, finite_seconds, scalar
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import FAILED, RUNNING, SUCCEEDED, Observation
 
 STDE_NOACCESS = 1184
@@ -44,9 +45,14 @@ _TYPED_KINDS = frozenset(['params', 'long', 'datetime', 'date', 'binary', 'float
 
 
 def unwrap(value):
-    """KSC typed values (``{"type": "long", "value": 5}``, nested) as plain data."""
+    """KSC typed values (``{"type": "long", "value": 5}``, nested) as plain data.
+
+    Only a ``type`` that is one of KSC's kind names unwraps; any other object (a ``type`` that is
+    a list, a number, missing) is plain data and kept as it came.
+    """
     if isinstance(value, dict):
-        if set(value) == set(['type', 'value']) and value['type'] in _TYPED_KINDS:
+        kind = value.get('type')
+        if set(value) == set(['type', 'value']) and isinstance(kind, str) and kind in _TYPED_KINDS:
             return unwrap(value['value'])
         return dict((key, unwrap(item)) for key, item in value.items())
     if isinstance(value, list):
@@ -66,13 +72,18 @@ class KscError(TerminalError):
 
 
 def pxg_fields(pxg_error):
-    """The parts of a ``PxgError`` a playbook can use (file/line/locdata are KSC internals)."""
+    """The parts of a ``PxgError`` a playbook can use (file/line/locdata are KSC internals).
+
+    Read leniently: a field of an odd kind is left out rather than hiding the error itself.
+    """
+    pxg_error = pxg_error if isinstance(pxg_error, dict) else {}
+    code = _code(pxg_error.get('code'))
     error = dict(
-        code=pxg_error.get('code'),
-        name=ERROR_NAMES.get(pxg_error.get('code')),
-        module=pxg_error.get('module'),
-        message=pxg_error.get('message'),
-        subcode=pxg_error.get('subcode'),
+        code=code,
+        name=ERROR_NAMES.get(code),
+        module=_text(pxg_error.get('module')),
+        message=_text(pxg_error.get('message')),
+        subcode=_code(pxg_error.get('subcode')),
     )
     return dict((k, v) for k, v in error.items() if v is not None)
 
@@ -80,14 +91,19 @@ def pxg_fields(pxg_error):
 def action_error(state_data):
     """``error`` of a failed action from its (unwrapped) ``pStateData``; both shapes of KLBLAG_ERROR_INFO."""
     state_data = unwrap(state_data or {})
-    info = state_data.get('KLBLAG_ERROR_INFO') or {}
-    description = state_data.get('GNRL_EA_DESCRIPTION')
+    if not isinstance(state_data, dict):
+        state_data = {}
+    info = state_data.get('KLBLAG_ERROR_INFO')
+    if not isinstance(info, dict):
+        info = {}
+    description = _text(state_data.get('GNRL_EA_DESCRIPTION'))
+    message = _text(info.get('KLBLAG_ERROR_MSG'))
     error = dict(
-        code=info.get('KLBLAG_ERROR_CODE'),
-        subcode=info.get('KLBLAG_ERROR_SUBCODE'),
-        module=info.get('KLBLAG_ERROR_MODULE'),
-        message=info.get('KLBLAG_ERROR_MSG') or description,
-        description=description or info.get('KLBLAG_ERROR_MSG'),
+        code=_code(info.get('KLBLAG_ERROR_CODE')),
+        subcode=_code(info.get('KLBLAG_ERROR_SUBCODE')),
+        module=_text(info.get('KLBLAG_ERROR_MODULE')),
+        message=message or description,
+        description=description or message,
     )
     return dict((k, v) for k, v in error.items() if v is not None)
 
@@ -100,7 +116,7 @@ class KscClient(object):
         self.internal_user = internal_user
         self.domain = domain
         self.vserver = vserver or ''
-        self.http = HttpClient('https://%s:%d/api/v1.0' % (host, port), validate_certs=validate_certs,
+        self.http = HttpClient(base_url(host, port, 'api/v1.0'), validate_certs=validate_certs,
                                ca_path=ca_path, timeout=timeout, secrets=[password, session_id],
                                headers={'Content-Type': 'application/json',
                                         'X-KSC-VServer': _b64(self.vserver)})
@@ -151,15 +167,19 @@ class KscClient(object):
         """True if the current session is alive, False if KSC no longer accepts it."""
         try:
             self.call('Session.Ping')
-        except SessionInvalid:
+        except KscSessionEnded:
             return False
         return True
 
     def end_session(self):
-        """``Session.EndSession``; True if it ended now, False if it was already gone."""
+        """``Session.EndSession``; True if it ended now, False if it was already gone.
+
+        "Already gone" (ended before, expired, or never known to this KSC) is not an error: it is
+        the ``changed: false`` case of ``ksc_session state=absent``. Any other failure raises.
+        """
         try:
             self.call('Session.EndSession')
-        except SessionInvalid:
+        except KscSessionEnded:
             return False
         finally:
             self.session_id = None
@@ -173,26 +193,39 @@ class KscClient(object):
 
     def _call(self, method, params, headers=None, what=None):
         response = self.http.send('POST', method, data=dumps(params), headers=headers)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = self.http.json_or_none(response)
+        pxg = body.get('PxgError') if isinstance(body, dict) else None
+        status = response.status_code
+        if self.session_id and what != 'login' and status in (401, 403) and (
+                pxg is None or method in ('Session.Ping', 'Session.EndSession') or self._session_gone()):
+            # An ended or expired session gets 401/403 on every call, whatever error (if any) the
+            # body names; a body such as STDE_NOACCESS would otherwise read as someone else's action.
+            raise self._session_ended(method, status, pxg)
         # KSC sends PxgError with HTTP 200 as well as with error statuses: look at the body first.
-        if isinstance(body, dict) and isinstance(body.get('PxgError'), dict):
-            raise self._pxg_error(method, body['PxgError'], what)
-        if response.status_code == 401 and what == 'login':
+        if pxg is not None:
+            raise self._pxg_error(method, Answer('KSC', method).mapping(pxg, 'PxgError'), what)
+        if status == 401 and what == 'login':
             raise TerminalError(self._login_failed_message(), http_status=401)
-        if response.status_code == 401:
+        if status == 401:
             raise TerminalError('KSC refused %s: the call is not authenticated (HTTP 401).' % method, http_status=401)
-        if response.status_code == 403 and self.session_id:
-            raise SessionInvalid(
-                'KSC refused %s: the session is no longer valid (ended or expired); '
-                'start a new one with asyncops.jobs.ksc_session.' % method, http_status=403)
         self.http.raise_for_status(response)
-        body = self.http.json(response)
-        if not isinstance(body, dict):
-            raise TerminalError('KSC answered %s with %s instead of a JSON object.' % (method, type(body).__name__))
-        return body
+        Answer('KSC', method).must_not_be_html(response)
+        return Answer('KSC', method).mapping(self.http.json(response), 'the answer')
+
+    def _session_gone(self):
+        """Whether KSC still refuses our session when simply pinged (to tell an ended session apart)."""
+        try:
+            response = self.http.send('POST', 'Session.Ping', data=dumps({}))
+        except Exception:  # the error being explained matters more than this check's own failure
+            return False
+        return response.status_code in (401, 403)
+
+    def _session_ended(self, method, status, pxg=None):
+        return KscSessionEnded(
+            'KSC no longer accepts the session this task uses (HTTP %d on %s): the session ended or expired; '
+            'start a new one (asyncops.jobs.ksc_session) and, for an action it started, start the action again.'
+            % (status, method), http_status=status, session_ended=True,
+            error=pxg_fields(pxg) if isinstance(pxg, dict) else None)
 
     def _login_failed_message(self, detail=None):
         account = 'internal user' if self.internal_user else 'domain user'
@@ -203,9 +236,10 @@ class KscClient(object):
                     (' (KSC said: %s)' % detail) if detail else ''))
 
     def _pxg_error(self, method, pxg, what):
-        code = pxg.get('code')
-        text = self.http.redact(pxg.get('message') or 'no message')
-        pxg = dict(pxg, message=text)
+        fields = pxg_fields(pxg)
+        code = fields.get('code')
+        text = self.http.redact(fields.get('message') or 'no message')
+        pxg = dict(fields, message=text)
         if what == 'login' or code == ERR_LOGON_IFAILED:
             return KscError(self._login_failed_message('%s, %s %s' % (text.rstrip('.'), pxg.get('module'), code)), pxg)
         if code == STDE_UNAVAIL:
@@ -240,21 +274,24 @@ class KscClient(object):
                     'KSC does not know action %s: the guid is wrong, or the action already finished and KSC '
                     'forgot it (a guid is removed after its first finalized check).' % guid,
                     dict(err.fields['error'], message=err.error_message), action_guid=guid)
+            if err.code == STDE_NOACCESS and self.session_id and self._session_gone():
+                raise self._session_ended('AsyncActionStateChecker.CheckActionState', 403, err.fields.get('error'))
             if err.code == STDE_NOACCESS:
                 raise KscError(
                     'Action %s belongs to another KSC session or connection: pass the session_id of the session '
                     'that started it (from asyncops.jobs.ksc_session).' % guid,
                     dict(err.fields['error'], message=err.error_message), action_guid=guid)
             raise
+        shape = Answer('KSC', 'CheckActionState of action %s' % guid)
         payload = dict(
-            finalized=bool(answer.get('bFinalized')),
-            succeeded=bool(answer.get('bSuccededFinalized')),
-            state_code=answer.get('lStateCode'),
-            state_data=answer.get('pStateData') or {},
+            finalized=shape.boolean(answer.get('bFinalized'), 'bFinalized', required=True),
+            succeeded=shape.boolean(answer.get('bSuccededFinalized'), 'bSuccededFinalized', default=False),
+            state_code=shape.integer(answer.get('lStateCode'), 'lStateCode'),
+            state_data=shape.mapping(answer.get('pStateData'), 'pStateData', required=False),
         )
         if not payload['finalized']:
-            delay_ms = answer.get('lNextCheckDelay')
-            self._last_hint = float(delay_ms) / 1000.0 if isinstance(delay_ms, (int, float)) and delay_ms > 0 else None
+            delay_ms = finite_seconds(shape.number(answer.get('lNextCheckDelay'), 'lNextCheckDelay'))
+            self._last_hint = delay_ms / 1000.0 if delay_ms else None
             return Observation(RUNNING, vendor_status='not finalized', payload=payload, delay_hint=self._last_hint)
         if payload['succeeded']:
             return Observation(SUCCEEDED, vendor_status='finalized, succeeded', payload=payload)
@@ -265,8 +302,26 @@ class KscClient(object):
         self.http.close()
 
 
-class SessionInvalid(TerminalError):
-    """HTTP 403 on a session call: KSC ended or expired the session."""
+class KscSessionEnded(TerminalError):
+    """KSC no longer accepts the session (HTTP 401/403 on a session call): it ended or expired.
+
+    Carries ``session_ended=True`` and ``http_status``. An action started in that session cannot
+    be checked from another one, so the caller has to start a new session and, if it started the
+    action itself, start it again.
+    """
+
+
+# The name used before the ended-session case had its own message; kept for callers.
+SessionInvalid = KscSessionEnded
+
+
+def _code(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value):
+    value = scalar(value)
+    return value if isinstance(value, str) else (None if value is None or isinstance(value, bool) else '%s' % value)
 
 
 def _b64(text):

@@ -17,14 +17,17 @@ __metaclass__ = type
 import json
 import re
 import time
+from urllib.parse import urlsplit
 
 from ansible_collections.asyncops.jobs.plugins.module_utils import alibaba_signature
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
 from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import (
     HttpClient,
     TransientHttpError,
+    base_url,
     parse_retry_after,
 )
+from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import Answer, finite_seconds, scalar
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
     FAILED,
     RUNNING,
@@ -58,13 +61,18 @@ def _host_of(endpoint):
 
 
 def parse_target_info(value):
-    """``TargetInfo`` arrives as a JSON string; a list is what a playbook can use."""
+    """``TargetInfo`` arrives as a JSON string; a list is what a playbook can use.
+
+    Anything else is returned as it came (a string that is not JSON) or dropped (an odd kind)
+    rather than failing a scan that itself succeeded: the field only echoes the request.
+    """
     if value is None or isinstance(value, list):
         return value
+    if not isinstance(value, str):
+        return scalar(value)
     try:
         return json.loads(value)
-    except ValueError:
-        # Returned as it came rather than failing a scan that itself succeeded.
+    except (ValueError, RecursionError):
         return value
 
 
@@ -78,10 +86,11 @@ class SasClient(object):
         self._secret = access_key_secret
         self._security_token = security_token
         self.signature_version = signature_version
-        self.host = _host_of(endpoint_for(region, endpoint))
+        # The Host header as requests sends it (an IPv6 literal bracketed): V3 signs it.
+        self.host = urlsplit(base_url(_host_of(endpoint_for(region, endpoint)))).netloc
         self._now = now or time.time
         self._nonce = nonce or alibaba_signature.new_nonce
-        self.http = HttpClient('https://%s' % self.host, validate_certs=validate_certs, ca_path=ca_path,
+        self.http = HttpClient(base_url(self.host), validate_certs=validate_certs, ca_path=ca_path,
                                timeout=request_timeout, secrets=[access_key_secret, security_token])
 
     @classmethod
@@ -120,28 +129,25 @@ class SasClient(object):
                     '%s may or may not have reached Alibaba Cloud (%s); it is not sent again so that it cannot '
                     'run twice.' % (action, err.message.rstrip('.')), url=err.fields.get('url'))
             raise
-        body = self._json_or_none(response)
+        body = self.http.json_or_none(response)
         if isinstance(body, dict) and body.get('Code') and not 200 <= response.status_code < 300:
             raise self._vendor_error(action, response, body, timestamp)
         if not 200 <= response.status_code < 300:
             self.http.raise_for_status(response)
-        if not isinstance(body, dict):
-            return self.http.json(response)
-        return body
-
-    @staticmethod
-    def _json_or_none(response):
-        try:
-            return response.json()
-        except ValueError:
-            return None
+        shape = Answer('Alibaba Cloud', action)
+        shape.must_not_be_html(response)
+        if body is None:
+            body = self.http.json(response)
+        return shape.mapping(body, 'the answer')
 
     def _vendor_error(self, action, response, body, timestamp):
-        code = str(body.get('Code'))
+        code = '%s' % (scalar(body.get('Code')),)
         redact = self.http.redact
-        error = dict(code=code, message=redact(body.get('Message')), request_id=body.get('RequestId'),
-                     recommend=body.get('Recommend'), host_id=body.get('HostId'))
-        fields = dict(error=error, http_status=response.status_code, request_id=body.get('RequestId'))
+        message = scalar(body.get('Message'))
+        error = dict(code=code, message=redact(message) if message is not None else None,
+                     request_id=scalar(body.get('RequestId')), recommend=scalar(body.get('Recommend')),
+                     host_id=scalar(body.get('HostId')))
+        fields = dict(error=error, http_status=response.status_code, request_id=error['request_id'])
         if code in THROTTLING_CODES or code.startswith('Throttling.'):
             return TransientError('Alibaba Cloud throttled %s (%s); it asked to slow down.' % (action, code),
                                   retry_after=self._retry_after(response), **fields)
@@ -164,7 +170,7 @@ class SasClient(object):
                        'ALICLOUD_SECURITY_TOKEN), that it belongs to AccessKey %s and has not expired.'
                        % (code, self.access_key_id))
         else:
-            message = 'Alibaba Cloud refused %s: %s (%s).' % (action, (error['message'] or '').rstrip('.'), code)
+            message = 'Alibaba Cloud refused %s: %s (%s).' % (action, ('%s' % (error['message'] or '')).rstrip('.'), code)
         return TerminalError(message, **fields)
 
     @staticmethod
@@ -176,7 +182,8 @@ class SasClient(object):
                 milliseconds = float(value)
             except ValueError:
                 milliseconds = None
-            if milliseconds is not None and milliseconds > 0:
+            milliseconds = finite_seconds(milliseconds)
+            if milliseconds:
                 return milliseconds / 1000.0
         return parse_retry_after(response.headers.get('Retry-After'))
 
@@ -186,17 +193,22 @@ class SasClient(object):
         target_info = json.dumps([dict((k, t[k]) for k in ('type', 'name', 'target') if t.get(k) is not None)
                                   for t in targets], separators=(',', ':'))
         answer = self.call('StartVirusScanTask', {'TargetInfo': target_info}, retry_unsent_only=True)
+        shape = Answer('Alibaba Cloud', 'StartVirusScanTask')
+        request_id = shape.text(answer.get('RequestId'), 'RequestId')
         task_id = answer.get('ScanTaskId')
         if task_id is None:
-            raise TerminalError('StartVirusScanTask answered without a ScanTaskId.', request_id=answer.get('RequestId'))
-        return task_id, answer.get('RequestId')
+            raise TerminalError('StartVirusScanTask answered without a ScanTaskId.', request_id=request_id)
+        # A number on the wire; its decimal text is the same id (DescribeScanTaskProgress takes either).
+        task_id = shape.integer(task_id, 'ScanTaskId', required=True, text_ok=True)
+        return task_id, request_id
 
     def scan_progress(self, task_id):
         """``DescribeScanTaskProgress`` as an :class:`Observation`; the payload holds the parsed answer."""
         answer = self.call('DescribeScanTaskProgress', {'TaskId': task_id})
-        progress = answer.get('ScanTaskProgress')
+        shape = Answer('Alibaba Cloud', 'DescribeScanTaskProgress for task %s' % task_id)
+        progress = shape.text(answer.get('ScanTaskProgress'), 'ScanTaskProgress', required=True)
         payload = dict(task_id=task_id, target_info=parse_target_info(answer.get('TargetInfo')),
-                       request_id=answer.get('RequestId'))
+                       request_id=shape.text(answer.get('RequestId'), 'RequestId'))
         return Observation(SCAN_PROGRESS.get(progress, RUNNING), vendor_status=progress, payload=payload)
 
     def close(self):

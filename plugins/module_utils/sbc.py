@@ -22,7 +22,8 @@ __metaclass__ = type
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
-from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, TransientHttpError
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, TransientHttpError, base_url
+from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import Answer, scalar
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
     FAILED,
     RUNNING,
@@ -57,19 +58,17 @@ REAUTH_TOKEN_FIELD = 'accessToken'
 ASYNCSTATUS = 'admin/asyncstatus'
 
 
-def _as_list(value):
+def _texts(value):
+    """Text of ``errorMessage`` (or ``link``, ``version``) elements: one, many, with attributes.
+
+    Read leniently: an element of an odd shape is skipped, the others still count.
+    """
     if value is None:
         return []
-    return value if isinstance(value, list) else [value]
-
-
-def _texts(value):
-    """Text of ``errorMessage`` elements, whether one, many, or with attributes."""
     texts = []
-    for item in _as_list(value):
-        if isinstance(item, dict):
-            item = item.get('#text')
-        if item:
+    for item in value if isinstance(value, list) else [value]:
+        item = scalar(item)
+        if item is not None and not isinstance(item, bool) and str(item).strip():
             texts.append(str(item).strip())
     return texts
 
@@ -92,7 +91,7 @@ class SbcClient(object):
         self.api_version = api_version
         self.token_lifetime = float(token_lifetime)
         self.clock = clock or SystemClock()
-        self.http = HttpClient('https://%s:%d/rest' % (_bracket(host), port), validate_certs=validate_certs,
+        self.http = HttpClient(base_url(host, port, 'rest'), validate_certs=validate_certs,
                                ca_path=ca_path, timeout=timeout, secrets=[password],
                                headers={'Accept': 'application/xml'})
         self._token = None
@@ -134,9 +133,8 @@ class SbcClient(object):
                                 http_status=401, messages=self._messages(response))
         if response.status_code != 200:
             self._fail(response, 'get an access token')
-        token = (self._data(response) or {}).get('accessToken')
-        if isinstance(token, dict):
-            token = token.get('#text')
+        token = self._answer('POST auth/token').text(self._data(response, 'POST auth/token').get('accessToken'),
+                                                     'accessToken')
         if not token:
             raise TransientError('The SBC at %s answered the token request without an access token.' % self.host,
                                  http_status=response.status_code)
@@ -164,31 +162,46 @@ class SbcClient(object):
         base = urlsplit(self.http.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ''))
 
-    def _parse(self, response):
-        return self.http.xml(response).get('response') or {}
+    def _answer(self, request):
+        return Answer('The SBC at %s' % self.host, request)
 
-    def _data(self, response):
-        return self._parse(response).get('data') or {}
+    def _parse(self, response, request):
+        """The ``<response>`` envelope as a dict; any other shape raises the collection's error."""
+        answer = self._answer(request)
+        document = self.http.xml(response, required=True)
+        return answer.mapping(answer.root(document, 'response', response), 'the response envelope', required=False)
+
+    def _data(self, response, request):
+        return self._answer(request).mapping(self._parse(response, request).get('data'), 'data', required=False)
 
     def _messages(self, response):
+        """``errorMessage`` texts of an error answer; [] for a body that is not the envelope."""
         try:
-            envelope = self._parse(response)
-        except TransientError:
+            envelope = self._parse(response, 'an error answer')
+        except (TransientError, TerminalError):
             return []
-        messages = envelope.get('messages') or {}
-        data = envelope.get('data') or {}
-        texts = _texts(messages.get('errorMessage') if isinstance(messages, dict) else None)
-        texts += _texts(data.get('errorMessage') if isinstance(data, dict) else None)
+        texts = []
+        for part in ('messages', 'data'):
+            section = envelope.get(part)
+            for item in section if isinstance(section, list) else [section]:
+                if isinstance(item, dict):
+                    texts += _texts(item.get('errorMessage'))
         return [self.http.redact(text) for text in texts]
 
     def supported_versions(self):
-        response = self.http.send('GET', 'api/supportedversions')
-        if response.status_code != 200:
+        """The API versions the SBC offers; [] when it does not say (this only improves a message)."""
+        try:
+            response = self.http.send('GET', 'api/supportedversions')
+            if response.status_code != 200:
+                return []
+            answer = self._answer('GET api/supportedversions')
+            versions = answer.mapping(self._data(response, 'GET api/supportedversions').get('supportedVersions'),
+                                      'supportedVersions', required=False)
+            others = versions.get('otherVersions')
+            offered = _texts(versions.get('latestVersion'))
+            offered += _texts(others.get('version') if isinstance(others, dict) else None)
+        except (TransientError, TerminalError):
             return []
-        versions = (self._data(response) or {}).get('supportedVersions') or {}
-        offered = _texts(versions.get('latestVersion'))
-        others = versions.get('otherVersions') or {}
-        offered += _texts(others.get('version') if isinstance(others, dict) else None)
         return offered
 
     def _fail(self, response, what):
@@ -261,20 +274,25 @@ class SbcClient(object):
                 params['filename'] = filename
         response = self.call(ACTION_METHODS[action], self._versioned('configuration/management'),
                              'start the %s operation' % action, expected=(200, 202), params=params)
-        links = self._parse(response).get('links') or {}
+        request = '%s configuration/management?action=%s' % (ACTION_METHODS[action], action)
+        links = self._parse(response, request).get('links') if response.content else None
         link = _texts(links.get('link') if isinstance(links, dict) else None)
-        return self._follow(link[0]) if link else self._versioned(ASYNCSTATUS)
+        if not link:
+            return self._versioned(ASYNCSTATUS)
+        try:
+            return self._follow(link[0])
+        except ValueError:  # urlsplit: an unbalanced [ in the host part
+            raise self._answer(request).fail('a link that is not a URL where the status link was expected')
 
     def read_status(self, link=None):
         """The most recent asynchronous operation as a plain dict (``operation`` None if there is none)."""
         response = self.call('GET', link or self._versioned(ASYNCSTATUS), 'read the asynchronous operation status')
-        data = self._data(response)
-        if not isinstance(data, dict):
-            data = {}
-        state = data.get('operationState') or {}
-        word = state.get('status')
+        answer = self._answer('GET admin/asyncstatus')
+        data = self._data(response, 'GET admin/asyncstatus')
+        state = answer.mapping(data.get('operationState'), 'operationState', required=False)
+        word = answer.text(state.get('status'), 'status')
         report = dict(
-            operation=state.get('operation'),
+            operation=answer.text(state.get('operation'), 'operation'),
             vendor_status=word,
             status=status_of(word),
             additional_info=data.get('additionalInfo'),
@@ -303,6 +321,3 @@ class SbcClient(object):
     def close(self):
         self.http.close()
 
-
-def _bracket(host):
-    return '[%s]' % host if ':' in host and not host.startswith('[') else host

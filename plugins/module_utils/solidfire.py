@@ -14,8 +14,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
-from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, dumps
-from ansible_collections.asyncops.jobs.plugins.module_utils.wait import FAILED, RUNNING, SUCCEEDED, Observation
+from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, base_url, dumps
+from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import Answer, scalar
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import FAILED, RUNNING, SUCCEEDED, Observation, SystemClock
 
 UNKNOWN_API_METHOD = 'xUnknownAPIMethod'
 NO_SUCH_PATH = 'xDBNoSuchPath'
@@ -44,8 +45,21 @@ class SolidFireMethodError(TerminalError):
 
 
 def _error_fields(error):
-    fields = dict(name=error.get('name'), message=error.get('message'), code=error.get('code'))
+    """``name``, ``message``, ``code`` of an error object, read leniently (odd kinds are left out)."""
+    fields = dict(name=scalar(error.get('name')), message=scalar(error.get('message')), code=scalar(error.get('code')))
     return dict((k, v) for k, v in fields.items() if v is not None)
+
+
+def _operation_error(error):
+    """A failed operation's ``error`` as an object: a bare message becomes ``{"message": ...}``."""
+    if error is None or isinstance(error, dict):
+        return error
+    text = scalar(error)
+    return dict(message='%s' % text) if text is not None else dict(message='The operation failed.')
+
+
+def _answer(request):
+    return Answer('The SolidFire cluster', request)
 
 
 class AsyncResult(object):
@@ -71,19 +85,24 @@ class AsyncResult(object):
 
     @classmethod
     def from_get(cls, async_handle, answer):
-        return cls(async_handle, answer.get('status'), result=answer.get('result'), error=answer.get('error'),
-                   result_type=answer.get('resultType'), details=answer.get('details'),
-                   create_time=answer.get('createTime'), last_update_time=answer.get('lastUpdateTime'))
+        shape = _answer('GetAsyncResult for handle %s' % async_handle)
+        answer = shape.mapping(answer, 'the result')
+        return cls(async_handle, shape.text(answer.get('status'), 'status', required=True),
+                   result=answer.get('result'), error=_operation_error(answer.get('error')),
+                   result_type=shape.text(answer.get('resultType'), 'resultType'), details=answer.get('details'),
+                   create_time=scalar(answer.get('createTime')), last_update_time=scalar(answer.get('lastUpdateTime')))
 
     @classmethod
     def from_list_entry(cls, entry):
-        completed = bool(entry.get('completed'))
+        shape = _answer('ListAsyncResults')
+        completed = shape.boolean(entry.get('completed'), 'completed', default=False)
+        success = shape.boolean(entry.get('success'), 'success', default=False)
         data = entry.get('data')
         result = error = details = None
         payload_known = True
         if not completed:
             details = data or None
-        elif entry.get('success'):
+        elif success:
             result = data
         elif isinstance(data, dict) and isinstance(data.get('error'), dict):
             error = data['error']
@@ -93,9 +112,9 @@ class AsyncResult(object):
             # The list said "failed" but not why: the error has to come from GetAsyncResult.
             payload_known = False
         return cls(entry.get('asyncResultID'), VENDOR_COMPLETE if completed else VENDOR_RUNNING,
-                   result=result, error=error, result_type=entry.get('resultType'), details=details,
-                   create_time=entry.get('createTime'), last_update_time=entry.get('lastUpdateTime'),
-                   payload_known=payload_known)
+                   result=result, error=error, result_type=shape.text(entry.get('resultType'), 'resultType'),
+                   details=details, create_time=scalar(entry.get('createTime')),
+                   last_update_time=scalar(entry.get('lastUpdateTime')), payload_known=payload_known)
 
     @classmethod
     def from_missing(cls, async_handle, method_error):
@@ -139,7 +158,7 @@ class SolidFireClient(object):
                  ca_path=None, timeout=30.0):
         self.username = username
         self.path = '/json-rpc/%s' % api_version
-        self.http = HttpClient('https://%s:%d' % (hostname, port), validate_certs=validate_certs, ca_path=ca_path,
+        self.http = HttpClient(base_url(hostname, port), validate_certs=validate_certs, ca_path=ca_path,
                                timeout=timeout, auth=(username, password), secrets=[password],
                                headers={'Content-Type': 'application/json'})
         self._request_id = 0
@@ -167,23 +186,22 @@ class SolidFireClient(object):
                 % self.username, http_status=401, url=self.http.redact(response.url))
         body = None
         if 'json' in (response.headers.get('Content-Type') or '') or response.status_code < 300:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
+            body = self.http.json_or_none(response)
         if isinstance(body, dict) and isinstance(body.get('error'), dict) and body['error'].get('name'):
             error = _error_fields(body['error'])
             if 'message' in error:
                 error['message'] = self.http.redact(error['message'])
             raise SolidFireMethodError(
-                '%s failed with %s: %s.' % (method, error.get('name'), (error.get('message') or 'no message').rstrip('.')),
+                '%s failed with %s: %s.' % (method, error.get('name'),
+                                            ('%s' % (error.get('message') or 'no message')).rstrip('.')),
                 error, method=method)
         self.http.raise_for_status(response)
+        _answer(method).must_not_be_html(response)
         if body is None:
             body = self.http.json(response)
         if not isinstance(body, dict) or 'result' not in body:
-            raise TransientError('The answer to %s has neither result nor error: %s'
-                                 % (method, self.http.body_excerpt(response, 120)), method=method)
+            # A JSON-RPC answer always holds one of the two; a cut-off or foreign body may not.
+            raise _answer(method).fail('neither result nor error', transient=True, method=method)
         return body['result']
 
     def get_async_result(self, async_handle, keep_result=False):
@@ -203,13 +221,13 @@ class SolidFireClient(object):
     def list_async_results(self):
         """``ListAsyncResults``: every handle the cluster still holds, ``{handle: AsyncResult}``; purges nothing."""
         answer = self.call('ListAsyncResults')
-        entries = answer.get('asyncHandles') if isinstance(answer, dict) else None
-        if not isinstance(entries, list):
-            raise TransientError('The answer to ListAsyncResults has no asyncHandles list.', method='ListAsyncResults')
+        shape = _answer('ListAsyncResults')
+        entries = shape.sequence(shape.mapping(answer, 'the result').get('asyncHandles'), 'asyncHandles')
         listed = {}
         for entry in entries:
-            if isinstance(entry, dict) and entry.get('asyncResultID') is not None:
-                listed[entry['asyncResultID']] = AsyncResult.from_list_entry(entry)
+            entry = shape.mapping(entry, 'an entry of asyncHandles')
+            handle = shape.integer(entry.get('asyncResultID'), 'asyncResultID', required=True)
+            listed[handle] = AsyncResult.from_list_entry(entry)
         return listed
 
     def start(self, method, params):
@@ -236,17 +254,30 @@ class AsyncHandleWatcher(object):
 
     Settled handles are remembered here at once, not at the end of the round: if a later request
     of the same round fails, a result that was already purged by its final read is not lost.
+
+    ``deadline`` (absolute, on ``clock``: ``time.monotonic()`` by default, the wait loop's clock)
+    bounds the per-handle reads: once it has passed, the round stops reading and returns what it
+    has, the other handles stay pending, and the wait loop's own timeout ends the wait. So a round
+    over thousands of handles never runs more than one request past the deadline.
     """
 
-    def __init__(self, client, keep_result=False):
+    def __init__(self, client, keep_result=False, deadline=None, clock=None):
         self.client = client
         self.keep_result = keep_result
         self.use_list = True
         self.settled = {}
+        self.deadline = deadline
+        self.clock = clock or SystemClock()
+        # Handles left unread in a round because the deadline passed (for the caller's message).
+        self.unread = []
+
+    def _out_of_time(self):
+        return self.deadline is not None and self.clock.now() >= self.deadline
 
     def __call__(self, pending):
         unsettled = [handle for handle in pending if handle not in self.settled]
         observations = {}
+        self.unread = []
         if unsettled and self.use_list:
             try:
                 listed = self.client.list_async_results()
@@ -259,10 +290,17 @@ class AsyncHandleWatcher(object):
                     entry = listed.get(handle)
                     if entry is not None and entry.status == RUNNING:
                         observations[handle] = entry.observation()
+                    elif entry is not None and entry.payload_known and self.keep_result:
+                        self.settled[handle] = entry
+                    elif self._out_of_time():
+                        self.unread.append(handle)
                     else:
                         self._settle_completed(handle, entry)
         if unsettled and not self.use_list:
             for handle in unsettled:
+                if self._out_of_time():
+                    self.unread.append(handle)
+                    continue
                 current = self._read(handle)
                 if current.status == RUNNING:
                     observations[handle] = current.observation()
