@@ -93,7 +93,7 @@ CONNECTION_SPECS = {
 }
 
 # Required once every source (task, module_defaults, environment) has been consulted; checked
-# by require_connection() so the message can name the environment variable too.
+# by missing_connection_options() so the message can name the environment variable too.
 REQUIRED_CONNECTION_OPTIONS = {
     'ksc': ('host',),
     'sbc': ('host', 'username', 'password'),
@@ -108,6 +108,8 @@ WAIT_SPEC = dict(
     poll_interval=dict(type='float', default=2.0),
     max_poll_interval=dict(type='float', default=30.0),
     retries=dict(type='int', default=5),
+    progress_interval=dict(type='float', default=30.0),
+    max_requests_per_second=dict(type='float'),
 )
 
 

@@ -12,6 +12,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# A msg is one sentence an operator reads at 3 a.m.; past this it is cut (details stay in the keys).
+MSG_LIMIT = 600
+NAMED_ITEMS = 5
+
+
+def name_a_few(items, limit=NAMED_ITEMS):
+    """``a, b, c and 12 more``: a msg names a few of many ids and counts the rest."""
+    items = [str(item) for item in items]
+    if len(items) <= limit:
+        return ', '.join(items)
+    return '%s and %d more' % (', '.join(items[:limit]), len(items) - limit)
+
+
+def one_sentence(text, limit=MSG_LIMIT):
+    text = ' '.join(str(text).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit - 3].rstrip() + '...'
+
 
 class AsyncOpsError(Exception):
     """An error with a one-sentence message and structured fields for the task result.

@@ -2,10 +2,9 @@
 # Copyright (c) asyncops.jobs contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What every module does the same way: build its spec, check prerequisites, report.
+"""The target way of running an operation: the Task interface on ``AnsibleModule``.
 
-Modules stay thin: they describe their options, pick a client, call the wait loop and hand
-the outcome to :func:`wait_result`. Errors become ``fail_json`` here and nowhere else.
+A module file is its documentation and ``main()``: ``run_module(operations.<module>)``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,18 +13,83 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.argspec import (
-    build_argument_spec,
-    missing_connection_options,
-)
-from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError
 from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import (
     HAS_REQUESTS,
     HAS_XMLTODICT,
     REQUESTS_IMPORT_ERROR,
     XMLTODICT_IMPORT_ERROR,
 )
-from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
+from ansible_collections.asyncops.jobs.plugins.module_utils.task import (
+    INVALID_OPTIONS,
+    Task,
+    perform,
+)
+
+TARGET = 'target'
+
+
+class _OperationModule(AnsibleModule):
+    """``AnsibleModule`` that keeps secrets out of the failures its own validation raises.
+
+    ansible-core fails a wrongly typed option before it has collected the ``no_log`` values, and
+    its ``invocation`` (shown at ``-vvv``) then carries passwords in clear; every failure that
+    ansible-core raises on its own is bad input, so it also gets ``reason: invalid_options``.
+    """
+
+    def __init__(self, spec, **kwargs):
+        self._spec = spec
+        super(_OperationModule, self).__init__(argument_spec=spec.argument_spec(), supports_check_mode=True,
+                                               **kwargs)
+
+    def _keep_secrets_out(self):
+        # self.params holds the raw options until validation has replaced them.
+        if hasattr(self, 'no_log_values'):
+            self.no_log_values.update(self._spec.early_secrets(getattr(self, 'params', None) or {}))
+
+    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
+        self._keep_secrets_out()
+        kwargs.setdefault('reason', INVALID_OPTIONS)
+        kwargs.setdefault('ran_on', TARGET)
+        if self._spec.wait:
+            kwargs.setdefault('timed_out', False)
+        super(_OperationModule, self).fail_json(msg=msg, **kwargs)
+
+    def exit_json(self, **kwargs):
+        self._keep_secrets_out()
+        super(_OperationModule, self).exit_json(**kwargs)
+
+
+class ModuleTask(Task):
+    ran_on = TARGET
+
+    def __init__(self, module, spec):
+        super(ModuleTask, self).__init__(spec, module.params, check_mode=module.check_mode)
+        self.module = module
+
+
+def run_module(operation):
+    """``main()`` of every module: ``operation`` is its ``operations.<module>`` (``SPEC`` and ``run``)."""
+    spec = operation.SPEC
+    module = _OperationModule(spec, **spec.validator_kwargs())
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    if spec.needs_xml and not HAS_XMLTODICT:
+        module.fail_json(msg=missing_required_lib('xmltodict'), exception=XMLTODICT_IMPORT_ERROR)
+    result, failed = perform(spec, operation.run, module.params, module.check_mode,
+                             lambda: ModuleTask(module, spec), TARGET)
+    if failed:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+# --- legacy helpers, removed once every module runs through run_module() -------------------------
+from ansible.module_utils.basic import AnsibleModule as _LegacyModule  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.asyncops.jobs.plugins.module_utils.argspec import (  # noqa: E402  pylint: disable=wrong-import-position
+    build_argument_spec,
+    missing_connection_options,
+)
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (  # noqa: E402  pylint: disable=wrong-import-position
     TransientBudgetExhausted,
     WaitPolicy,
     WaitTimeout,
@@ -38,7 +102,7 @@ def create_module(vendor, options=None, wait=True, needs_xml=False, **kwargs):
     ``needs_xml``: the vendor speaks XML, so xmltodict must be importable too.
     """
     kwargs.setdefault('supports_check_mode', True)
-    module = AnsibleModule(argument_spec=build_argument_spec(vendor, options, wait=wait), **kwargs)
+    module = _LegacyModule(argument_spec=build_argument_spec(vendor, options, wait=wait), **kwargs)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     if needs_xml and not HAS_XMLTODICT:

@@ -42,9 +42,9 @@ _MAX_BACKOFF_EXPONENT = 64
 class Observation(object):
     """One status reading of one operation, already normalized by the vendor client."""
 
-    __slots__ = ('status', 'vendor_status', 'payload', 'delay_hint', 'progress')
+    __slots__ = ('status', 'vendor_status', 'payload', 'delay_hint', 'progress', 'detail')
 
-    def __init__(self, status, vendor_status=None, payload=None, delay_hint=None, progress=None):
+    def __init__(self, status, vendor_status=None, payload=None, delay_hint=None, progress=None, detail=None):
         if status not in STATUSES:
             raise ValueError('status must be one of %s, not %r' % (', '.join(STATUSES), status))
         self.status = status
@@ -53,6 +53,8 @@ class Observation(object):
         # Seconds the server asked us to wait before the next check; a floor, never undercut.
         self.delay_hint = delay_hint
         self.progress = progress
+        # A short vendor word that says where the operation is (a stage), shown in progress lines.
+        self.detail = detail
 
     @property
     def terminal(self):
@@ -174,10 +176,33 @@ class WaitRecord(object):
         return dict(attempts=self.attempts, elapsed=self.elapsed, history=self.history)
 
 
+class Round(object):
+    """What one round of the loop saw, handed to an observer (live progress) as it happens."""
+
+    __slots__ = ('attempt', 'elapsed', 'observation', 'error', 'final')
+
+    def __init__(self, attempt, elapsed, observation=None, error=None, final=False):
+        self.attempt = attempt
+        self.elapsed = elapsed
+        self.observation = observation
+        self.error = error
+        # True when the loop returns after this round (terminal status, or a single read).
+        self.final = final
+
+
 class WaitOutcome(object):
     def __init__(self, observation, record):
         self.observation = observation
         self.record = record
+
+    def to_result(self):
+        """The result keys every waiting module returns: ``status``, ``vendor_status``, ``progress``,
+        ``attempts``, ``elapsed``, ``history``."""
+        result = dict(status=self.observation.status, vendor_status=self.observation.vendor_status)
+        if self.observation.progress is not None:
+            result['progress'] = self.observation.progress
+        result.update(self.record.to_result())
+        return result
 
 
 class WaitTimeout(AsyncOpsError):
@@ -199,17 +224,21 @@ class TransientBudgetExhausted(AsyncOpsError):
         self.record = record
 
 
-def wait_for(check, policy, clock=None, rng=None, single_read=False, describe='the operation', deadline=None):
+def wait_for(check, policy, clock=None, rng=None, single_read=False, describe='the operation', deadline=None,
+             observer=None):
     """Call ``check`` until it reports a terminal status, the deadline passes or requests keep failing.
 
     ``single_read`` (``wait: false``) returns the first successful observation, terminal or not;
     transient errors are still retried so one blip does not fail the read.
     ``deadline`` (from :meth:`WaitPolicy.deadline`, same clock) ends the wait earlier than
     ``policy.timeout`` would, when this wait is one part of a longer task.
+    ``observer`` is called with a :class:`Round` after every check, so a caller can report progress
+    while the wait goes on; the loop does not depend on what it does.
     Raises :class:`WaitTimeout`, :class:`TransientBudgetExhausted`, or whatever terminal error
     ``check`` raised, at once.
     """
     clock = clock or SystemClock()
+    observe = observer or (lambda event: None)
     rng = rng or random.random
     start = clock.now()
     deadline = start + policy.timeout if deadline is None else min(deadline, start + policy.timeout)
@@ -240,6 +269,7 @@ def wait_for(check, policy, clock=None, rng=None, single_read=False, describe='t
             consecutive_errors += 1
             history.record(('error', err.message), dict(
                 attempt=attempts, elapsed=round(clock.now() - start, 3), transient_error=err.message))
+            observe(Round(attempts, clock.now() - start, error=err))
             if consecutive_errors > policy.retries:
                 fields = dict(err.fields)
                 fields.update(status=last.status if last else None, vendor_status=last.vendor_status if last else None)
@@ -257,7 +287,9 @@ def wait_for(check, policy, clock=None, rng=None, single_read=False, describe='t
             if observation.progress is not None:
                 entry['progress'] = observation.progress
             history.record(('status', observation.status, observation.vendor_status), entry)
-            if observation.terminal or single_read:
+            final = observation.terminal or single_read
+            observe(Round(attempts, clock.now() - start, observation=observation, final=final))
+            if final:
                 return WaitOutcome(observation, record())
             floor = observation.delay_hint
             if floor is None:
@@ -307,7 +339,8 @@ def _aggregate_status(counts):
     return SUCCEEDED
 
 
-def wait_for_many(check_batch, ids, policy, clock=None, rng=None, single_read=False, describe=None, deadline=None):
+def wait_for_many(check_batch, ids, policy, clock=None, rng=None, single_read=False, describe=None, deadline=None,
+                  observer=None):
     """Settle many operations with one status request per round.
 
     ``check_batch(pending_ids)`` returns ``{id: Observation}`` for some or all of the pending ids
@@ -328,7 +361,7 @@ def wait_for_many(check_batch, ids, policy, clock=None, rng=None, single_read=Fa
 
     try:
         return wait_for(round_check, policy, clock=clock, rng=rng, single_read=single_read,
-                        describe=describe or '%d operations' % len(batch.ids), deadline=deadline)
+                        describe=describe or '%d operations' % len(batch.ids), deadline=deadline, observer=observer)
     except WaitTimeout as err:
         if err.observation is None:
             err.observation = Observation(RUNNING, payload=batch)

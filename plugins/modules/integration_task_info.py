@@ -146,44 +146,12 @@ tasks:
       error: null
 """
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.integration_server import (
-    TASK_STATES,
-    IntegrationServerClient,
-    status_of,
-)
-from ansible_collections.asyncops.jobs.plugins.module_utils.module import create_module, run
-
-
-def body(module, context):
-    client = IntegrationServerClient.from_params(module.params)
-    try:
-        if module.params['task_id'] is not None:
-            context['task_id'] = module.params['task_id']
-            tasks = [client.get_task(module.params['task_id'])]
-        else:
-            tasks = client.list_tasks(created_from=module.params['created_from'], state=module.params['state'],
-                                      task_type=module.params['type'])
-    finally:
-        client.close()
-    for task in tasks:
-        task['status'] = status_of(task['state'])
-    return dict(context, changed=False, tasks=tasks)
+from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
+from ansible_collections.asyncops.jobs.plugins.module_utils.operations import integration_task_info as operation
 
 
 def main():
-    module = create_module(
-        'integration_server',
-        dict(
-            task_id=dict(type='str'),
-            created_from=dict(type='str'),
-            state=dict(type='str', choices=list(TASK_STATES)),
-            type=dict(type='str'),
-        ),
-        wait=False,
-        needs_xml=True,
-        mutually_exclusive=[('task_id', 'created_from'), ('task_id', 'state'), ('task_id', 'type')],
-    )
-    run(module, body)
+    run_module(operation)
 
 
 if __name__ == '__main__':
