@@ -34,7 +34,12 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.errors import (
     TransientError,
     one_sentence,
 )
-from ansible_collections.asyncops.jobs.plugins.module_utils.progress import ProgressReporter
+from ansible_collections.asyncops.jobs.plugins.module_utils.progress import ProgressReporter, format_duration
+from ansible_collections.asyncops.jobs.plugins.module_utils.request_budget import (
+    BudgetDeadlineExceeded,
+    RequestBudget,
+    endpoint_key,
+)
 from ansible_collections.asyncops.jobs.plugins.module_utils.version import COLLECTION_NAME
 
 # result key ``reason``: why a task failed (DESIGN section 4)
@@ -207,6 +212,7 @@ class Task(object):
         self.warnings = []
         self._secrets = set()
         self._clients = []
+        self.budgets = []
         self.progress_lines = 0
 
     # --- what operations call ------------------------------------------------------------------
@@ -225,7 +231,19 @@ class Task(object):
         """``factory.from_params(params)``, closed when the task ends, its secrets kept out of output."""
         client = factory.from_params(self.params, **kwargs)
         self._clients.append(client)
+        rate = self.params.get('max_requests_per_second')
+        if rate:
+            # Shared by every task of this host that talks to the same endpoint (the same account,
+            # for clients that name a scope): waiting for it counts against this task's deadline.
+            budget = RequestBudget(rate, endpoint_key(client.http.base_url, scope=getattr(client, 'budget_scope', None)),
+                                   clock=self.clock)
+            client.http.use_request_budget(budget, deadline=self.deadline)
+            self.budgets.append(budget)
         return client
+
+    def budget_waited(self):
+        """``(waits, seconds)`` this task spent waiting for request budgets so far."""
+        return sum(b.waits for b in self.budgets), sum(b.waited_seconds for b in self.budgets)
 
     def time_left(self):
         return None if self.deadline is None else self.deadline - self.clock.now()
@@ -261,8 +279,15 @@ class Task(object):
             return None
         label = '%s [%s]' % (self.spec.fqcn, self.host) if self.host else self.spec.fqcn
         reporter = ProgressReporter(self._emit, label, describe, interval, self.policy.timeout, noun=noun,
-                                    elapsed_offset=self.clock.now() - self.started, redact=self.redact)
+                                    elapsed_offset=self.clock.now() - self.started, redact=self.redact,
+                                    extra=self._budget_words)
         return reporter
+
+    def _budget_words(self):
+        waits, seconds = self.budget_waited()
+        if not waits:
+            return None
+        return 'waited %s for the request budget (%d times)' % (format_duration(seconds), waits)
 
     def _emit(self, line):
         self.progress_lines += 1
@@ -312,6 +337,10 @@ def perform(spec, operation, params, check_mode, make_task, ran_on):
     except wait_loop.WaitTimeout as err:
         result = _wait_failure(err)
         result.update(reason=TIMED_OUT, timed_out=True)
+    except BudgetDeadlineExceeded as err:
+        # The budget had no slot before the deadline: for the user that is the wait timing out.
+        result = err.to_result()
+        result.update(reason=TIMED_OUT, timed_out=True)
     except wait_loop.TransientBudgetExhausted as err:
         result = _wait_failure(err)
         result['reason'] = RETRIES_EXHAUSTED
@@ -330,6 +359,9 @@ def perform(spec, operation, params, check_mode, make_task, ran_on):
     if spec.wait:
         final.setdefault('timed_out', False)
     final['ran_on'] = ran_on
+    if task.budgets:
+        waits, seconds = task.budget_waited()
+        final['request_budget'] = dict(task.budgets[0].to_result(), waits=waits, waited=round(seconds, 3))
     if failed:
         final['msg'] = one_sentence(task.redact(final.get('msg') or 'The task failed.'))
     else:
