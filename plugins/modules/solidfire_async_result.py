@@ -48,6 +48,7 @@ options:
     description:
       - Several C(asyncHandle) values, watched together with one C(ListAsyncResults) request per round.
       - RV(results) has one entry per handle, in the order given.
+      - An empty list is refused before any request, since it names nothing to wait on.
       - Mutually exclusive with O(async_handle) and O(method).
     type: list
     elements: int
@@ -233,122 +234,12 @@ history:
   sample: [{"attempt": 1, "elapsed": 0.0, "status": "running", "vendor_status": "running"}]
 """
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.module import create_module, run, wait_policy, wait_result
-from ansible_collections.asyncops.jobs.plugins.module_utils.solidfire import AsyncHandleWatcher, SolidFireClient
-from ansible_collections.asyncops.jobs.plugins.module_utils.wait import (
-    FAILED,
-    RUNNING,
-    TransientBudgetExhausted,
-    WaitTimeout,
-    wait_for,
-    wait_for_many,
-)
-
-# Failed handles named in msg; the rest are in results.
-_NAMED_FAILURES = 10
-
-
-def _describe_error(error):
-    error = error or {}
-    return ('%s: %s' % (error.get('name') or 'error', error.get('message') or 'no message')).rstrip('.')
-
-
-def _wait_one(module, client, context, keep_result):
-    handle = context['async_handle']
-    outcome = wait_for(lambda: client.get_async_result(handle, keep_result=keep_result).observation(),
-                       wait_policy(module), single_read=not module.params['wait'],
-                       describe='async handle %s' % handle)
-    current = outcome.observation.payload
-    result = dict(context)
-    result.update(current.to_result())
-    result.update(wait_result(outcome))
-    if current.status == FAILED:
-        result.update(failed=True, msg='Async handle %s (%s) failed: %s.'
-                      % (handle, current.result_type or 'unknown type', _describe_error(current.error)))
-    return result
-
-
-def _batch_entries(handles, watcher, batch):
-    """One entry per handle; what the watcher settled counts even if the wait then failed, as it may be purged."""
-    entries = []
-    for handle in handles:
-        current = watcher.settled.get(handle)
-        if current is None and batch is not None and handle in batch.latest:
-            current = batch.latest[handle].payload
-        if current is None:
-            entries.append(dict(async_handle=handle, status=RUNNING, vendor_status=None))
-        else:
-            entries.append(current.to_result())
-    summary = dict((status, 0) for status in ('running', 'succeeded', 'failed', 'cancelled'))
-    for entry in entries:
-        summary[entry['status']] += 1
-    summary['total'] = len(entries)
-    return entries, summary
-
-
-def _wait_many(module, client, context, keep_result):
-    handles = module.params['async_handles']
-    unique = list(dict.fromkeys(handles))
-    watcher = AsyncHandleWatcher(client, keep_result=keep_result)
-    try:
-        outcome = wait_for_many(watcher, unique, wait_policy(module), single_read=not module.params['wait'],
-                                describe='%d async handles' % len(unique))
-    except (WaitTimeout, TransientBudgetExhausted) as err:
-        batch = err.observation.payload if err.observation is not None else None
-        context['results'], context['summary'] = _batch_entries(handles, watcher, batch)
-        context['list_async_results'] = watcher.use_list
-        raise
-    results, summary = _batch_entries(handles, watcher, outcome.observation.payload)
-    result = dict(context, results=results, summary=summary, list_async_results=watcher.use_list)
-    result.update(wait_result(outcome))
-    failed = [entry for entry in results if entry['status'] == FAILED]
-    if failed:
-        named = ', '.join('%s (%s)' % (entry['async_handle'], _describe_error(entry.get('error')))
-                          for entry in failed[:_NAMED_FAILURES])
-        more = ' and %d more' % (len(failed) - _NAMED_FAILURES) if len(failed) > _NAMED_FAILURES else ''
-        hint = ''
-        if any((entry.get('error') or {}).get('name') == 'xDBNoSuchPath' for entry in failed):
-            hint = ('; xDBNoSuchPath means the handle was never issued or its result was already read '
-                    'without keep_result')
-        result.update(failed=True, msg='%d of %d async handles failed: %s%s%s.'
-                      % (len(failed), len(results), named, more, hint))
-    return result
-
-
-def body(module, context):
-    params = module.params
-    # A complete result read without keepResult is deleted on the cluster: in check mode
-    # that would be a change, so reads keep it.
-    keep_result = params['keep_result'] or module.check_mode
-    if params['method'] and module.check_mode:
-        return dict(changed=True, async_handle=None, method=params['method'])
-    client = SolidFireClient.from_params(params)
-    try:
-        if params['method']:
-            handle, answer = client.start(params['method'], params['params'] or {})
-            context.update(changed=True, async_handle=handle, method_result=answer)
-            # Started without waiting: a later task waits on the handle, so an operation that is
-            # already complete at this one read must not be purged under that task's feet.
-            return _wait_one(module, client, context, keep_result or not params['wait'])
-        context['changed'] = False
-        if params['async_handles'] is not None:
-            return _wait_many(module, client, context, keep_result)
-        context['async_handle'] = params['async_handle']
-        return _wait_one(module, client, context, keep_result)
-    finally:
-        client.close()
+from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
+from ansible_collections.asyncops.jobs.plugins.module_utils.operations import solidfire_async_result as operation
 
 
 def main():
-    handle_sources = ['async_handle', 'async_handles', 'method']
-    module = create_module('solidfire', dict(
-        async_handle=dict(type='int'),
-        async_handles=dict(type='list', elements='int'),
-        method=dict(type='str'),
-        params=dict(type='dict'),
-        keep_result=dict(type='bool', default=False),
-    ), mutually_exclusive=[handle_sources], required_one_of=[handle_sources], required_by={'params': 'method'})
-    run(module, body)
+    run_module(operation)
 
 
 if __name__ == '__main__':

@@ -84,6 +84,7 @@ def test_single_handle_failure_fails_the_task_with_the_vendor_error(monkeypatch,
     assert failed and result['status'] == 'failed'
     assert result['error']['name'] == 'xBulkVolumeScriptFailure'
     assert result['msg'] == 'Async handle %d (BulkVolume) failed: xBulkVolumeScriptFailure: Bulk volume job failed.' % handle
+    assert result['reason'] == 'operation_failed' and result['timed_out'] is False and result['ran_on'] == 'target'
 
 
 def test_keep_result_false_purges_and_the_rerun_explains_keep_result(monkeypatch, sf):
@@ -93,6 +94,7 @@ def test_keep_result_false_purges_and_the_rerun_explains_keep_result(monkeypatch
     again, failed = run(monkeypatch, sf, async_handle=handle)
     assert failed and 'keep_result' in again['msg']
     assert again['error']['name'] == 'xDBNoSuchPath' and again['async_handle'] == handle
+    assert again['reason'] == 'request_rejected'
 
 
 def test_keep_result_true_is_idempotent(monkeypatch, sf):
@@ -137,6 +139,7 @@ def test_method_error_at_start_is_one_sentence(monkeypatch, sf):
     result, failed = run(monkeypatch, sf, method='CloneVolume', params={'name': 'c'})
     assert failed and result['error']['name'] == 'xMissingParameter'
     assert result['msg'].startswith('CloneVolume failed with xMissingParameter')
+    assert result['reason'] == 'request_rejected' and result['changed'] is False
 
 
 def test_many_handles_results_in_order_and_summary(monkeypatch, sf):
@@ -157,6 +160,7 @@ def test_many_handles_failure_names_the_failed_ones(monkeypatch, sf):
     assert result['summary']['failed'] == 2 and result['summary']['succeeded'] == 1
     assert result['msg'].startswith('2 of 3 async handles failed: %d (xBulkVolumeScriptFailure' % bad)
     assert '555 (xDBNoSuchPath' in result['msg'] and 'keep_result' in result['msg']
+    assert result['reason'] == 'operation_failed' and result['timed_out'] is False
 
 
 def test_many_handles_fallback(monkeypatch, sf):
@@ -174,6 +178,7 @@ def test_many_handles_timeout_reports_which_were_left(monkeypatch, sf):
     assert failed and 'Timed out after 5 s' in result['msg']
     assert [entry['status'] for entry in result['results']] == ['succeeded', 'running']
     assert result['summary']['running'] == 1
+    assert result['reason'] == 'timed_out' and result['timed_out'] is True
 
 
 def test_single_timeout_keeps_last_status(monkeypatch, sf):
@@ -181,6 +186,7 @@ def test_single_timeout_keeps_last_status(monkeypatch, sf):
     result, failed = run(monkeypatch, sf, async_handle=handle, wait_timeout=4)
     assert failed and result['status'] == 'running' and result['async_handle'] == handle
     assert 'Timed out after 4 s' in result['msg']
+    assert result['reason'] == 'timed_out' and result['timed_out'] is True
 
 
 def test_wrong_password(monkeypatch, sf):
@@ -190,11 +196,14 @@ def test_wrong_password(monkeypatch, sf):
     assert failed and result['http_status'] == 401
     assert 'check username and password' in result['msg']
     assert 'Not-the-pass-99' not in json.dumps(result)
+    assert result['reason'] == 'request_rejected'
 
 
 def test_options_are_mutually_exclusive(monkeypatch, sf):
     result, failed = run(monkeypatch, sf, async_handle=1, async_handles=[1])
     assert failed and 'mutually exclusive' in result['msg']
+    assert result['reason'] == 'invalid_options'
+    assert sf.simulator.counters.snapshot()['requests_total'] == 0
 
 
 def test_missing_connection_option_names_the_environment_variable(monkeypatch, sf):
@@ -214,6 +223,7 @@ def test_many_handles_retry_budget_keeps_results_already_purged(monkeypatch, sf)
     assert result['results'][0]['result'] == {'cloneID': 9}
     assert done not in sf.simulator.operations
     assert result['summary']['succeeded'] == 1 and result['summary']['running'] == 1
+    assert result['reason'] == 'retries_exhausted' and result['timed_out'] is False
 
 
 def test_method_mode_without_waiting_keeps_an_instant_result_for_the_next_task(monkeypatch, sf):
@@ -233,7 +243,8 @@ def test_many_handles_in_check_mode_purge_nothing(monkeypatch, sf):
     assert calls(sf, 'GetAsyncResult') == 0
 
 
-def test_empty_handle_list_succeeds_without_requests(monkeypatch, sf):
+def test_empty_handle_list_is_refused_before_any_request(monkeypatch, sf):
     result, failed = run(monkeypatch, sf, async_handles=[])
-    assert not failed and result['summary']['total'] == 0 and result['results'] == []
+    assert failed and result['reason'] == 'invalid_options' and result['timed_out'] is False
+    assert result['msg'] == 'async_handles is an empty list: name at least one item, or leave the option out.'
     assert sf.simulator.counters.snapshot()['requests_total'] == 0
