@@ -212,62 +212,12 @@ history:
   sample: [{attempt: 1, elapsed: 0.0, status: running, vendor_status: not finalized}]
 """
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.ksc import KscClient
-from ansible_collections.asyncops.jobs.plugins.module_utils.module import create_module, run, wait_policy, wait_result
-from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED, wait_for
-
-
-def body(module, context):
-    params = module.params
-    policy = wait_policy(module)
-    if not params['session_id'] and not (params['username'] and params['password']):
-        module.fail_json(msg='KSC needs username and password (or KSC_USERNAME / KSC_PASSWORD) unless session_id is given.')
-    if params['method'] and not params['wait'] and not params['session_id']:
-        module.fail_json(msg='wait=false with method needs session_id (from asyncops.jobs.ksc_session): '
-                             'KSC lets only the session that started an action check it later.')
-    client = KscClient.from_params(params)
-    own_session = not params['session_id']
-    if own_session:
-        module.no_log_values.add(client.start_session())
-    try:
-        if params['method']:
-            context.update(changed=True, method=params['method'])
-            if module.check_mode:
-                return dict(context, action_guid=None)
-            guid = client.start_action(params['method'], params['params'], params['guid_key'])
-        else:
-            context['changed'] = False
-            guid = params['action_guid']
-        context['action_guid'] = guid
-        outcome = wait_for(lambda: client.check_action(guid), policy, single_read=not params['wait'],
-                           describe='KSC action %s' % guid)
-    finally:
-        if own_session:
-            try:
-                client.end_session()
-            except Exception as err:  # the wait's own outcome matters more than a failed logout
-                module.warn('Could not end the KSC session: %s' % err)
-        client.close()
-    observation = outcome.observation
-    payload = observation.payload
-    result = dict(context, finalized=payload['finalized'], state_code=payload['state_code'],
-                  state_data=payload['state_data'], result=payload['state_data'], **wait_result(outcome))
-    if observation.terminal and observation.status != SUCCEEDED:
-        error = payload['error']
-        result.update(failed=True, error=error, msg='KSC action %s failed: %s%s.' % (
-            guid, (error.get('description') or 'no description').rstrip('.'),
-            (' (error %s %s)' % (error.get('module', ''), error['code'])) if 'code' in error else ''))
-    return result
+from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
+from ansible_collections.asyncops.jobs.plugins.module_utils.operations import ksc_async_wait as operation
 
 
 def main():
-    module = create_module('ksc', dict(
-        action_guid=dict(type='str'),
-        method=dict(type='str'),
-        params=dict(type='dict', default={}),
-        guid_key=dict(type='str', no_log=False),
-    ), mutually_exclusive=[('action_guid', 'method')], required_one_of=[('action_guid', 'method')])
-    run(module, body)
+    run_module(operation)
 
 
 if __name__ == '__main__':

@@ -90,52 +90,12 @@ alive:
   sample: true
 """
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.ksc import KscClient
-from ansible_collections.asyncops.jobs.plugins.module_utils.module import create_module, run
-
-
-def body(module, context):
-    params = module.params
-    client = KscClient.from_params(params)
-    try:
-        if params['state'] == 'absent':
-            return end(module, client)
-        return start(module, client)
-    finally:
-        client.close()
-
-
-def start(module, client):
-    if module.params['session_id']:
-        alive = client.ping()
-        if alive:
-            return dict(changed=False, alive=True)
-    else:
-        alive = None
-    if not (module.params['username'] and module.params['password']):
-        module.fail_json(msg='Starting a KSC session needs username and password (or KSC_USERNAME / KSC_PASSWORD).')
-    result = dict(changed=True)
-    if alive is not None:
-        result['alive'] = alive
-    if not module.check_mode:
-        # Returned on purpose (the module's contract), so not added to no_log_values.
-        result['session_id'] = client.start_session()
-    return result
-
-
-def end(module, client):
-    if not module.params['session_id']:
-        module.fail_json(msg='state=absent needs the session_id of the session to end (or KSC_SESSION_ID).')
-    if module.check_mode:
-        alive = client.ping()
-        return dict(changed=alive, alive=alive)
-    ended = client.end_session()
-    return dict(changed=ended, alive=ended)
+from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
+from ansible_collections.asyncops.jobs.plugins.module_utils.operations import ksc_session as operation
 
 
 def main():
-    run(create_module('ksc', dict(state=dict(type='str', choices=['present', 'absent'], default='present')), wait=False),
-        body)
+    run_module(operation)
 
 
 if __name__ == '__main__':
