@@ -316,7 +316,8 @@ class SbcClient(object):
                 'The SBC reports the %s operation, not %s: asyncstatus shows only the most recent operation, '
                 'so another client or the CLI started %s since.' % (reported, expected_operation, reported),
                 operation=reported, expected_operation=expected_operation, vendor_status=report['vendor_status'])
-        return Observation(report['status'], vendor_status=report['vendor_status'], payload=report)
+        # asyncstatus reports no percentage or stage; the operation's name is what a progress line can add.
+        return Observation(report['status'], vendor_status=report['vendor_status'], payload=report, detail=reported)
 
     def close(self):
         self.http.close()
