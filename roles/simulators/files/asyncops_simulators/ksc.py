@@ -24,7 +24,9 @@ Control API:
   with ``session_id`` the action is created at once in that session and ``guid`` returned.
 - ``POST /_sim/config``: ``users`` (list of ``{name, password, internal, domain}``), ``vservers``,
   ``action_duration``, ``next_check_delay_ms``, ``error_http_status``, ``close_after_finalized``
-  (the checker closes the connection after that many finalized answers on it).
+  (the checker closes the connection after that many finalized answers on it),
+  ``session_lifetime`` (seconds; 0 = forever): older sessions get 403 as if KSC had expired them,
+  so a small value ends every session at once, mid-wait too.
 """
 
 import base64
@@ -95,6 +97,7 @@ class KscSimulator(kit.Simulator):
             self.next_check_delay_ms = 500
             self.error_http_status = 200
             self.close_after_finalized = 0
+            self.session_lifetime = 0
 
     def create_operation(self, spec):
         spec = dict(spec)
@@ -160,6 +163,9 @@ class KscSimulator(kit.Simulator):
         session_id = request.header('X-KSC-Session')
         if session_id:
             session = self.sessions.get(session_id)
+            if session is not None and self.session_lifetime and (
+                    time.monotonic() - session['started'] >= float(self.session_lifetime)):
+                session['ended'] = True
             if session is None or session['ended']:
                 return None, kit.Response(403, 'Session is not valid', content_type='text/plain')
             return ('session', session_id), None
@@ -189,7 +195,7 @@ class KscSimulator(kit.Simulator):
                 if error:
                     return error
                 session_id = 'nsSim' + uuid.uuid4().hex + uuid.uuid4().hex
-                self.sessions[session_id] = {'user': user, 'ended': False}
+                self.sessions[session_id] = {'user': user, 'ended': False, 'started': time.monotonic()}
                 return kit.json_response({'PxgRetVal': session_id})
             owner, error = self._caller(request)
             if error:
