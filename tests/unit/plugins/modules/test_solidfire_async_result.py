@@ -248,3 +248,123 @@ def test_empty_handle_list_is_refused_before_any_request(monkeypatch, sf):
     assert failed and result['reason'] == 'invalid_options' and result['timed_out'] is False
     assert result['msg'] == 'async_handles is an empty list: name at least one item, or leave the option out.'
     assert sf.simulator.counters.snapshot()['requests_total'] == 0
+
+
+@pytest.mark.parametrize('bad', [dict(wait_timeout=0), dict(wait_timeout=-5), dict(request_timeout=0),
+                                 dict(method=' ')])
+def test_bad_input_is_refused_before_the_method_is_called(monkeypatch, sf, bad):
+    options = dict(method='CloneVolume', params={'volumeID': 34, 'name': 'c'})
+    options.update(bad)
+    result, failed = run(monkeypatch, sf, **options)
+    assert failed and result['reason'] == 'invalid_options' and result['changed'] is False
+    assert sf.simulator.counters.snapshot()['requests_total'] == 0 and not sf.simulator.operations
+
+
+def test_check_mode_method_reports_changed_and_calls_nothing_even_with_waiting_options(monkeypatch, sf):
+    result, failed = run(monkeypatch, sf, check_mode=True, method='CopyVolume', params={'volumeID': 1},
+                         keep_result=False, wait=False)
+    assert not failed and result['changed'] is True and result['method'] == 'CopyVolume'
+    assert sf.simulator.counters.snapshot()['requests_total'] == 0
+
+
+def test_check_mode_reads_keep_the_result_whatever_keep_result_says(monkeypatch, sf):
+    handle = operation(sf, duration=0)
+    for dummy in range(2):
+        result, failed = run(monkeypatch, sf, check_mode=True, async_handle=handle, keep_result=False)
+        assert not failed and result['status'] == 'succeeded'
+    assert sf.simulator.counters.snapshot().get('purged', 0) == 0
+    assert handle in sf.simulator.operations
+
+
+def test_thousands_of_unknown_handles_without_list_async_results_stop_at_the_deadline(monkeypatch, sf):
+    """Every request costs time on this clock, as on a slow link: 2,000 handle reads would take 500 s."""
+    sf.simulator.configure({'list_async_results': False})
+    cost = 0.25
+
+    class RequestCostClock(object):
+        def __init__(self):
+            self.slept = 0.0
+
+        def now(self):
+            return self.slept + cost * sf.simulator.counters.values['requests_total']
+
+        def sleep(self, seconds):
+            self.slept += seconds
+
+    clock = RequestCostClock()
+    monkeypatch.setattr(wait, 'SystemClock', lambda: clock)
+    handles = list(range(900001, 902001))
+    result, failed = run(monkeypatch, sf, async_handles=handles, wait_timeout=3, request_timeout=1)
+    assert failed and result['reason'] == 'timed_out' and result['timed_out'] is True
+    assert clock.now() <= 3 + 1
+    read = calls(sf, 'GetAsyncResult')
+    assert 0 < read < 20
+    assert result['summary'] == dict(total=2000, failed=read, running=2000 - read, succeeded=0, cancelled=0)
+    assert result['list_async_results'] is False
+    assert len(result['msg']) < 400 and result['msg'].startswith('Timed out after 3 s waiting for 2000 async handles')
+
+
+def test_a_thousand_failed_handles_keep_msg_one_short_sentence(monkeypatch, sf):
+    handles = sf.simulator.create_operation({'durations': [0] * 1200, 'outcome': 'failed'})['ids']
+    result, failed = run(monkeypatch, sf, async_handles=handles, keep_result=True)
+    assert failed and result['reason'] == 'operation_failed'
+    assert len(result['msg']) < 400
+    assert result['msg'] == ('1200 of 1200 async handles failed: %s (xBulkVolumeScriptFailure) and 1195 more.'
+                             % ' (xBulkVolumeScriptFailure), '.join(str(h) for h in handles[:5]))
+    assert result['summary']['failed'] == 1200 and len(result['results']) == 1200
+    assert result['results'][-1]['error']['message'] == 'Bulk volume job failed'
+    assert calls(sf, 'ListAsyncResults') == 1 and calls(sf, 'GetAsyncResult') == 0
+
+
+def test_timeout_keeps_results_purged_by_earlier_rounds(monkeypatch, sf):
+    done = operation(sf, duration=0, result={'cloneID': 7})
+    slow = operation(sf, duration=1000)
+    result, failed = run(monkeypatch, sf, async_handles=[done, slow, done], wait_timeout=4)
+    assert failed and result['reason'] == 'timed_out'
+    assert done not in sf.simulator.operations
+    assert [entry.get('result') for entry in result['results']] == [{'cloneID': 7}, None, {'cloneID': 7}]
+    assert result['summary'] == dict(total=3, succeeded=2, running=1, failed=0, cancelled=0)
+
+
+class _RecordingTask(object):
+    """The controller side's Task with its progress lines kept instead of displayed."""
+
+    @staticmethod
+    def run(sim, **options):
+        from ansible_collections.asyncops.jobs.plugins.module_utils.operations import solidfire_async_result as op
+        from ansible_collections.asyncops.jobs.plugins.module_utils.task import perform
+        from ansible_collections.asyncops.jobs.plugins.plugin_utils.controller_task import (
+            ControllerTask,
+            validate_like_a_module,
+        )
+
+        class Recording(ControllerTask):
+            lines = []
+
+            def show_progress(self, line):
+                self.lines.append(line)
+
+        params, dummy, error = validate_like_a_module(op.SPEC, args(sim, progress_interval=1, **options), 'sf')
+        assert error is None
+        result, failed = perform(op.SPEC, op.run, params, False,
+                                 lambda: Recording(op.SPEC, params, False, 'sf01'), 'controller')
+        assert PASSWORD not in json.dumps(result) and PASSWORD not in ''.join(Recording.lines)
+        return result, failed, Recording.lines
+
+
+def test_progress_of_a_batch_counts_handles_done(sf):
+    handles = [operation(sf, duration=d) for d in (1, 3, 6)]
+    result, failed, lines = _RecordingTask.run(sf, async_handles=handles)
+    assert not failed and result['ran_on'] == 'controller'
+    assert lines and all(line.startswith('asyncops.jobs.solidfire_async_result [sf01]: 3 async handles: ')
+                         for line in lines)
+    assert any(' 1 of 3 handles done' in line for line in lines)
+    assert any(' 2 of 3 handles done' in line for line in lines)
+
+
+def test_progress_of_one_handle_names_it_and_its_percentage(sf):
+    handle = operation(sf, duration=5)
+    result, failed, lines = _RecordingTask.run(sf, async_handle=handle)
+    assert not failed and result['status'] == 'succeeded'
+    assert lines[0].startswith('asyncops.jobs.solidfire_async_result [sf01]: async handle %d: running ' % handle)
+    assert any(' %' in line for line in lines)
