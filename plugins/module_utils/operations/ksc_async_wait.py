@@ -72,7 +72,15 @@ def _start_and_wait(task, client):
         task.remember(changed=False)
         guid = params['action_guid']
     task.remember(action_guid=guid)
-    outcome = task.wait(lambda: client.check_action(guid), 'KSC action %s' % guid)
+
+    def check():
+        observation = client.check_action(guid)
+        # The last status seen stays in the result if a later check fails (a timeout, a lost session).
+        task.remember(status=observation.status, vendor_status=observation.vendor_status,
+                      finalized=observation.payload['finalized'])
+        return observation
+
+    outcome = task.wait(check, 'KSC action %s' % guid)
     observation = outcome.observation
     payload = observation.payload
     result = dict(finalized=payload['finalized'], state_code=payload['state_code'],
@@ -88,10 +96,10 @@ def _start_and_wait(task, client):
 
 def _session_ended_message(own_session, started_here, guid, http_status):
     """What an ended or expired session means for this task, in the terms of how it was run."""
-    action = ('action %s can no longer be checked, and whether it finished is unknown' % guid) if guid else (
+    action = ('action %s can no longer be checked and whether it finished is unknown' % guid) if guid else (
         'no action was started')
     if own_session:
-        return ('KSC ended or expired the session this task had started (it refused it with HTTP %s), so %s: '
+        return ('The KSC session this task had started ended or expired (KSC refused it with HTTP %s), so %s: '
                 'run the task again%s.' % (http_status or 403, action, ' to start the action again' if started_here else ''))
     return ('KSC no longer accepts the session given in session_id (it ended or expired: HTTP %s), so %s: start '
             'a new session with asyncops.jobs.ksc_session and start the action again in it.' % (http_status or 403, action))

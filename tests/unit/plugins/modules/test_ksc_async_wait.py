@@ -160,3 +160,178 @@ def test_wait_false_reads_once(ksc, monkeypatch):
                                                                   method='VServers.DelVServer', params={'lVServer': 2}))
     assert not failed and result['status'] == 'running' and result['finalized'] is False and result['attempts'] == 1
     assert session_id not in json.dumps(result)
+
+
+class KscClock(object):
+    """Moves the simulator's actions forward instead of sleeping; ``after_sleep`` runs after each sleep.
+
+    Actions (and their lNextCheckDelay) age by what the wait slept, so the simulator still counts
+    any check that came before its hint as early.
+    """
+
+    def __init__(self, sim, after_sleep=None):
+        self.sim = sim
+        self.t = 0.0
+        self.sleeps = []
+        self.after_sleep = after_sleep
+
+    def now(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.t += seconds
+        self.sleeps.append(seconds)
+        with self.sim.simulator.lock:
+            for action in self.sim.simulator.actions.values():
+                action.started -= seconds
+                if action.not_before is not None:
+                    action.not_before -= seconds
+        if self.after_sleep is not None:
+            self.after_sleep()
+
+
+@pytest.fixture
+def clock(ksc, monkeypatch):
+    from ansible_collections.asyncops.jobs.plugins.module_utils import wait as wait_module
+    virtual = KscClock(ksc)
+    monkeypatch.setattr(wait_module, 'SystemClock', lambda: virtual)
+    return virtual
+
+
+def end_every_session(sim):
+    def end():
+        for session in sim.simulator.sessions.values():
+            session['ended'] = True
+    return end
+
+
+def requests(sim):
+    return sim.simulator.counters.snapshot()['requests_by_endpoint']
+
+
+def test_own_session_ended_mid_wait_says_so(ksc, clock, monkeypatch):
+    queue(ksc, duration=30, next_check_delay_ms=1000)
+    clock.after_sleep = end_every_session(ksc)
+    result, failed = run_module(monkeypatch, ksc_async_wait, args(ksc, method='HostGroup.RemoveGroup', wait_timeout=60))
+    assert failed
+    assert result['reason'] == 'request_rejected' and result['timed_out'] is False and result['ran_on'] == 'target'
+    assert result['session_ended'] is True and result['http_status'] == 403
+    assert result['msg'].startswith('The KSC session this task had started ended or expired (KSC refused it with HTTP 403)')
+    assert result['status'] == 'running' and result['finalized'] is False  # the last status seen
+    assert result['action_guid'] in result['msg'] and 'start the action again' in result['msg']
+    assert 'another KSC session' not in result['msg']
+    assert clock.sleeps and clock.sleeps[0] >= 1.0  # the one wait before the loss honoured the hint
+    counters = ksc.simulator.counters.snapshot()
+    assert counters['requests_by_endpoint']['POST /api/v1.0/AsyncActionStateChecker.CheckActionState'] == 2
+    assert counters['early_checks'] == 0
+    (session_id,) = ksc.simulator.sessions
+    assert session_id not in json.dumps(result)
+
+
+def test_given_session_ended_mid_wait_says_so(ksc, clock, monkeypatch):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.ksc import KscClient
+    starter = KscClient('127.0.0.1', port=ksc.port, username=USER, password=PASSWORD, ca_path=ksc.ca_path)
+    session_id = starter.start_session()
+    guid = ksc.simulator.create_operation(dict(session_id=session_id, duration=30, next_check_delay_ms=500))['guid']
+    clock.after_sleep = end_every_session(ksc)
+    result, failed = run_module(monkeypatch, ksc_async_wait, dict(args(ksc, username=None, password=None),
+                                                                  session_id=session_id, action_guid=guid))
+    assert failed and result['reason'] == 'request_rejected' and result['session_ended'] is True
+    assert result['msg'].startswith('KSC no longer accepts the session given in session_id (it ended or expired')
+    assert guid in result['msg'] and 'asyncops.jobs.ksc_session' in result['msg']
+    assert 'another KSC session' not in result['msg']
+    assert result['changed'] is False and result['action_guid'] == guid
+    assert session_id not in json.dumps(result)
+
+
+def test_session_expired_before_the_start_starts_nothing(ksc, monkeypatch):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.ksc import KscClient
+    session_id = KscClient('127.0.0.1', port=ksc.port, username=USER, password=PASSWORD,
+                           ca_path=ksc.ca_path).start_session()
+    ksc.simulator.sessions[session_id]['ended'] = True
+    result, failed = run_module(monkeypatch, ksc_async_wait, dict(args(ksc), session_id=session_id,
+                                                                  method='HostGroup.RemoveGroup'))
+    assert failed and result['reason'] == 'request_rejected'
+    assert 'so no action was started' in result['msg']
+    assert ksc.simulator.actions == {}
+    assert session_id not in json.dumps(result)
+
+
+def test_failure_reasons(ksc, monkeypatch):
+    queue(ksc, duration=0, outcome='failed')
+    result, failed = run_module(monkeypatch, ksc_async_wait, args(ksc, method='HostGroup.RemoveGroup'))
+    assert failed and result['reason'] == 'operation_failed' and result['timed_out'] is False
+    result, failed = run_module(monkeypatch, ksc_async_wait, args(ksc, password='wrong', method='HostGroup.RemoveGroup'))
+    assert failed and result['reason'] == 'request_rejected'
+
+
+def test_timeout_has_reason_and_timed_out(ksc, clock, monkeypatch):
+    queue(ksc, duration=3600, next_check_delay_ms=1000)
+    result, failed = run_module(monkeypatch, ksc_async_wait, args(ksc, method='HostGroup.RemoveGroup', wait_timeout=5))
+    assert failed and result['reason'] == 'timed_out' and result['timed_out'] is True
+    assert result['status'] == 'running' and result['action_guid']
+    assert sum(clock.sleeps) <= 5
+    assert open_sessions(ksc) == []  # ended although the wait failed
+
+
+@pytest.mark.parametrize('bad, words', [
+    (dict(wait=False), 'wait=false with method needs session_id'),
+    (dict(password=None), 'KSC_USERNAME / KSC_PASSWORD'),
+    (dict(wait_timeout=0), 'wait_timeout must be more than 0'),
+    (dict(wait_timeout=-5), 'wait_timeout must be more than 0'),
+    (dict(request_timeout=0), 'request_timeout must be more than 0'),
+])
+def test_bad_options_are_refused_before_any_request(ksc, monkeypatch, bad, words):
+    result, failed = run_module(monkeypatch, ksc_async_wait, args(ksc, method='HostGroup.RemoveGroup', **bad))
+    assert failed and words in result['msg']
+    assert result['reason'] == 'invalid_options' and result['timed_out'] is False
+    assert ksc.simulator.counters.snapshot()['requests_total'] == 0
+
+
+def test_guid_and_method_together_are_refused(ksc, monkeypatch):
+    result, failed = run_module(monkeypatch, ksc_async_wait, args(ksc, method='HostGroup.RemoveGroup', action_guid='{X}'))
+    assert failed and 'mutually exclusive' in result['msg'] and result['reason'] == 'invalid_options'
+    assert ksc.simulator.counters.snapshot()['requests_total'] == 0
+
+
+def run_on_controller(sim, params, check_mode=False):
+    """The operation as the action plugin runs it, with its progress lines kept: ``(result, failed, lines)``."""
+    from ansible_collections.asyncops.jobs.plugins.module_utils.operations import ksc_async_wait as operation
+    from ansible_collections.asyncops.jobs.plugins.module_utils.task import perform
+    from ansible_collections.asyncops.jobs.plugins.plugin_utils.controller_task import (
+        ControllerTask,
+        validate_like_a_module,
+    )
+    lines = []
+
+    class Capture(ControllerTask):
+        def show_progress(self, line):
+            lines.append(line)
+
+    validated, dummy, error = validate_like_a_module(operation.SPEC, params, 'asyncops.jobs.ksc_async_wait')
+    assert error is None
+    result, failed = perform(operation.SPEC, operation.run, validated, check_mode,
+                             lambda: Capture(operation.SPEC, validated, check_mode, 'ksc01'), 'controller')
+    return result, failed, lines
+
+
+def test_progress_lines_name_the_action_and_never_the_session(ksc, clock):
+    queue(ksc, duration=4, next_check_delay_ms=1000)
+    result, failed, lines = run_on_controller(ksc, args(ksc, method='HostGroup.RemoveGroup', progress_interval=1))
+    assert not failed, result
+    assert result['ran_on'] == 'controller' and result['status'] == 'succeeded'
+    assert lines and all(line.startswith('asyncops.jobs.ksc_async_wait [ksc01]: KSC action %s: '
+                                         % result['action_guid']) for line in lines)
+    assert 'not finalized' in lines[0] and '%' not in lines[0]  # KSC reports no percentage
+    (session_id,) = ksc.simulator.sessions
+    assert session_id not in json.dumps([result, lines])
+    assert ksc.simulator.counters.snapshot()['early_checks'] == 0
+
+
+def test_session_loss_on_the_controller_keeps_the_session_out_of_msg(ksc, clock):
+    queue(ksc, duration=30, next_check_delay_ms=1000)
+    clock.after_sleep = end_every_session(ksc)
+    result, failed, lines = run_on_controller(ksc, args(ksc, method='HostGroup.RemoveGroup', progress_interval=1))
+    assert failed and result['reason'] == 'request_rejected' and result['session_ended'] is True
+    (session_id,) = ksc.simulator.sessions
+    assert session_id not in json.dumps([result, lines])
