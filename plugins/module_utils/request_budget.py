@@ -167,7 +167,7 @@ class RequestBudget(object):
             rate = float(rate)
         except (TypeError, ValueError):
             rate = float('nan')
-        if not rate > 0 or math.isinf(rate):
+        if math.isnan(rate) or math.isinf(rate) or rate <= 0:
             raise TerminalError('max_requests_per_second must be a positive number.')
         self.rate = rate
         self.interval = 1.0 / rate

@@ -13,6 +13,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -231,7 +232,7 @@ def test_the_directory_is_private(tmp_path):
 
 def test_the_default_directory_is_per_user_in_the_temporary_directory():
     path = request_budget.default_directory()
-    assert os.path.dirname(path) == __import__('tempfile').gettempdir()
+    assert os.path.dirname(path) == tempfile.gettempdir()
     assert os.path.basename(path) == 'asyncops-jobs-budget-%d' % os.getuid()
 
 
