@@ -76,6 +76,7 @@ def test_a_failing_verify_stops_the_list_and_still_releases_the_lock(sbc, monkey
     assert result['actions_not_started'] == ['activate']
     assert result['error'] == {'name': 'fail', 'operation': 'verify', 'message': 'realm-id of sip-interface is not valid.'}
     assert [a['action'] for a in result['actions']] == ['save', 'verify']
+    assert (result['reason'], result['timed_out'], result['changed']) == ('operation_failed', False, True)
     assert counters(sbc)['locks_released'] == 1 and sbc.simulator.lock_owner is None
 
 
@@ -83,8 +84,9 @@ def test_a_timeout_still_releases_the_lock(sbc, monkeypatch):
     sbc.simulator.configure({'durations': {'activate': 60}})
     result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action='activate', wait_timeout=3))
     assert failed
-    assert result['msg'].startswith('Timed out after 3 s waiting for the activate operation; it was still running')
+    assert result['msg'].startswith('Timed out after 3 s waiting for SBC activate; it was still running')
     assert result['vendor_status'] == 'inProgress' and result['changed'] is True
+    assert (result['reason'], result['timed_out'], result['ran_on']) == ('timed_out', True, 'target')
     assert counters(sbc)['locks_released'] == 1 and sbc.simulator.lock_owner is None
 
 
@@ -94,8 +96,11 @@ def test_wait_timeout_bounds_the_whole_list_not_each_action(sbc, monkeypatch):
     result, failed = run_module(monkeypatch, sbc_async_status,
                                 args(sbc, action=['save', 'verify', 'activate'], wait_timeout=5))
     assert failed
-    assert result['msg'].startswith('Timed out after 5 s waiting for the verify operation')
+    assert result['msg'].startswith('Timed out after 5 s waiting for SBC verify')
+    assert (result['reason'], result['timed_out']) == ('timed_out', True)
     assert [a['action'] for a in result['actions']] == ['save']
+    assert result['actions_not_started'] == ['activate']
+    assert counters(sbc)['operations_started'] == 2
     assert counters(sbc)['locks_released'] == 1 and sbc.simulator.lock_owner is None
 
 
@@ -116,6 +121,7 @@ def test_a_report_of_another_operation_fails_naming_both(sbc, monkeypatch):
     assert failed
     assert 'reports the save operation, not activate' in result['msg']
     assert (result['operation'], result['expected_operation']) == ('save', 'activate')
+    assert result['reason'] == 'request_rejected' and result['changed'] is False
 
 
 def test_read_only_waits_for_an_operation_started_elsewhere(sbc, monkeypatch):
@@ -159,6 +165,7 @@ def test_a_lock_held_elsewhere_fails_before_anything_starts(sbc, monkeypatch):
     result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action='save'))
     assert failed
     assert 'configuration lock is held by another user' in result['msg']
+    assert result['reason'] == 'request_rejected' and 'actions' not in result
     assert counters(sbc).get('operations_started', 0) == 0
 
 
@@ -172,14 +179,36 @@ def test_backup_and_restore_send_their_sources(sbc, monkeypatch):
 
 
 @pytest.mark.parametrize('extra, message', [
-    (dict(action=['save', 'activate'], wait=False), 'Wait=false allows only one action'),
-    (dict(action='backup'), 'Backup needs filename'),
-    (dict(action='restore'), 'Restore needs restore_source'),
-    (dict(action=[]), 'Action must name at least one action'),
+    (dict(action=['save', 'activate'], wait=False), 'wait=false allows only one action'),
+    (dict(action=['save', 'activate'], lock=False), 'lock=false allows only one action'),
+    (dict(action='backup'), 'action backup needs filename.'),
+    (dict(action='backup', filename='b.gz', api_version='v1.0'), 'action backup needs REST API version v1.1'),
+    (dict(action='restore'), 'action restore needs restore_source.'),
+    (dict(action='restore', restore_source='backupFile'), 'action restore with restore_source=backupFile needs filename.'),
+    (dict(action=[]), 'action is an empty list'),
+    (dict(action=['save', 'reboot']), 'value of action must be one or more of'),
+    (dict(action='save', operation='save'), 'parameters are mutually exclusive: action|operation'),
+    (dict(action='save', token_lifetime=0), 'token_lifetime must be more than 0 and at most 86400 seconds, not 0.'),
+    (dict(action='save', token_lifetime=-600), 'token_lifetime must be more than 0'),
+    (dict(action='save', token_lifetime=6000000), 'token_lifetime must be more than 0 and at most 86400 seconds'),
+    (dict(action='save', wait_timeout=0), 'wait_timeout must be more than 0'),
+    (dict(action=['save', 'activate'], request_timeout=-1), 'request_timeout must be more than 0'),
 ])
 def test_bad_input_is_refused_before_any_request(sbc, monkeypatch, extra, message):
     result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, **extra))
-    assert failed and result['msg'].startswith(message)
+    assert failed and result['msg'].startswith(message), result['msg']
+    assert (result['reason'], result.get('changed', False), result['timed_out']) == ('invalid_options', False, False)
+    assert 'Traceback' not in json.dumps(result) and PASSWORD not in json.dumps(result)
+    # Nothing sent at all: no token request, so no lock and no action either.
+    assert counters(sbc)['requests_total'] == 0
+
+
+def test_several_problems_are_named_in_one_msg(sbc, monkeypatch):
+    result, failed = run_module(monkeypatch, sbc_async_status, args(
+        sbc, action=['backup', 'restore'], wait=False, token_lifetime=0))
+    assert failed and result['reason'] == 'invalid_options'
+    assert len(result['problems']) == 4
+    assert result['msg'].startswith('token_lifetime must be') and 'action restore needs restore_source.' in result['msg']
     assert counters(sbc)['requests_total'] == 0
 
 
@@ -188,3 +217,147 @@ def test_check_mode_on_a_device_with_no_operation_yet_reports_no_status(sbc, mon
     assert not failed and result['changed'] is True
     assert 'status' not in result and 'operation' not in result
     assert counters(sbc)['requests_by_endpoint'] == {'POST /rest/v1.2/auth/token': 1, 'GET /rest/v1.2/admin/asyncstatus': 1}
+
+
+def test_no_action_starts_after_the_deadline_passed(sbc, monkeypatch):
+    # The status read that sees save succeed is slow (here: it moves the clock past the deadline):
+    # verify must not be started, since it could only be abandoned under a released lock.
+    clock = wait_module.SystemClock()
+    real_read = sbc_client_module.SbcClient.read_status
+
+    def slow_read(self, link=None):
+        report = real_read(self, link)
+        if report['operation'] == 'save' and report['status'] == 'succeeded':
+            clock.sleep(30)
+        return report
+    monkeypatch.setattr(sbc_client_module.SbcClient, 'read_status', slow_read)
+    result, failed = run_module(monkeypatch, sbc_async_status,
+                                args(sbc, action=['save', 'verify', 'activate'], wait_timeout=20))
+    assert failed
+    assert result['msg'] == 'Timed out after 20 s before starting the verify operation; save finished.'
+    assert (result['reason'], result['timed_out'], result['changed']) == ('timed_out', True, True)
+    assert result['actions_not_started'] == ['verify', 'activate']
+    assert [(a['action'], a['status']) for a in result['actions']] == [('save', 'succeeded')]
+    seen = counters(sbc)
+    assert seen['operations_started'] == 1
+    assert seen['locks_released'] == 1 and sbc.simulator.lock_owner is None
+
+
+def test_the_lock_keeps_its_token_alive_even_with_a_long_backoff(sbc, monkeypatch):
+    # With the default 30 s backoff cap a 4 s token would expire between two reads (a 401, the
+    # lock gone); under the lock the wait's pauses are capped at 10 % of token_lifetime.
+    sbc.simulator.configure({'token_lifetime': 4, 'durations': {'activate': 20}})
+    result, failed = run_module(monkeypatch, sbc_async_status, args(
+        sbc, action='activate', token_lifetime=4, poll_interval=2, max_poll_interval=30))
+    assert not failed, result['msg']
+    seen = counters(sbc)
+    assert seen['token_renewals'] >= 4 and seen.get('responses_401', 0) == 0
+    # 20 s in pauses of at most 0.4 s; the uncapped backoff would have read about five times.
+    assert result['attempts'] >= 50 and seen['locks_released'] == 1
+
+
+def test_status_reads_failing_past_retries_stop_the_list_and_release_the_lock(sbc, monkeypatch):
+    from asyncops_simulators.kit import Fault
+    sbc.simulator.faults.append(Fault('status', status=503, endpoint='asyncstatus', count=100))
+    result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action=['save', 'activate'], retries=2))
+    assert failed and result['reason'] == 'retries_exhausted'
+    assert result['msg'].startswith('Gave up after 3 consecutive failed requests (retries=2)')
+    assert result['actions_not_started'] == ['activate'] and result['changed'] is True
+    assert counters(sbc)['locks_released'] == 1 and sbc.simulator.lock_owner is None
+
+
+def test_a_failed_release_after_a_good_list_fails_the_task_and_says_so(sbc, monkeypatch):
+    from asyncops_simulators.kit import Fault
+    sbc.simulator.faults.append(Fault('status', status=500, endpoint='configuration/unlock', count=1))
+    result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action='save'))
+    assert failed and result['changed'] is True
+    assert result['msg'].startswith('Could not release the configuration lock on the SBC at 127.0.0.1 (HTTP 500)')
+    assert result['lock_release_error'] == result['msg']
+    assert [(a['action'], a['status']) for a in result['actions']] == [('save', 'succeeded')]
+
+
+def test_a_failed_release_after_a_failed_action_keeps_the_action_failure(sbc, monkeypatch):
+    from asyncops_simulators.kit import Fault
+    sbc.simulator.configure({'failures': {'save': 'Disk full.'}})
+    sbc.simulator.faults.append(Fault('status', status=500, endpoint='configuration/unlock', count=1))
+    result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action=['save', 'activate']))
+    assert failed and result['reason'] == 'operation_failed'
+    assert result['msg'] == 'The save operation on the SBC ended fail: Disk full.'
+    assert result['lock_release_error'].startswith('Could not release the configuration lock')
+
+
+class _TokenInErrorText(dict):
+    """Verify fails with a text that quotes the access token holding the lock (a careless device)."""
+
+    def __init__(self, simulator):
+        super(_TokenInErrorText, self).__init__()
+        self.simulator = simulator
+        self.tokens = []
+
+    def get(self, action, default=None):
+        if action != 'verify':
+            return default
+        self.tokens.append(self.simulator.lock_owner)
+        return 'Session %s may not verify.' % self.simulator.lock_owner
+
+
+def test_no_access_token_in_a_failure(sbc, monkeypatch):
+    echo = _TokenInErrorText(sbc.simulator)
+    sbc.simulator.failures = echo
+    result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action=['save', 'verify']))
+    assert failed and result['reason'] == 'operation_failed'
+    assert len(echo.tokens) == 1 and len(echo.tokens[0]) == 32
+    assert result['msg'] == 'The verify operation on the SBC ended fail: Session ******** may not verify.'
+    assert echo.tokens[0] not in json.dumps(result), json.dumps(result)
+
+
+# --- the controller way: the same operation in the action plugin's Task, with live progress -------------
+
+class _Display(object):
+    def __init__(self):
+        self.lines = []
+
+    def display(self, line):
+        self.lines.append(line)
+
+
+def run_on_controller(monkeypatch, extra, check_mode=False):
+    """What OperationAction._run_here does, without a play around it: ``(result, failed, lines)``."""
+    from ansible_collections.asyncops.jobs.plugins.module_utils.operations import sbc_async_status as operation
+    from ansible_collections.asyncops.jobs.plugins.module_utils.task import perform
+    from ansible_collections.asyncops.jobs.plugins.plugin_utils import controller_task
+
+    shown = _Display()
+    monkeypatch.setattr(controller_task, 'display', shown)
+    spec = operation.SPEC
+    params, no_log_values, error = controller_task.validate_like_a_module(spec, extra, spec.fqcn)
+    assert error is None
+    result, failed = perform(spec, operation.run, params, check_mode,
+                             lambda: controller_task.ControllerTask(spec, params, check_mode, 'sbc1'),
+                             controller_task.CONTROLLER)
+    return result, failed, shown.lines
+
+
+def test_progress_lines_name_the_host_and_the_operation_and_no_token(sbc, monkeypatch):
+    sbc.simulator.configure({'durations': {'activate': 60}})
+    result, failed, lines = run_on_controller(monkeypatch, args(sbc, action='activate', progress_interval=10))
+    assert not failed, result['msg']
+    assert result['ran_on'] == 'controller' and result['status'] == 'succeeded'
+    assert lines[0] == 'asyncops.jobs.sbc_async_status [sbc1]: SBC activate: inProgress (activate), check 1, 0s of 10m'
+    assert lines[-1].startswith('asyncops.jobs.sbc_async_status [sbc1]: SBC activate: success (activate), check ')
+    # One line per change, and one about every 10 s while the 60 s activate runs.
+    assert 5 <= len(lines) <= 9, lines
+    assert not any(PASSWORD in line or 'Bearer' in line for line in lines)
+
+
+@pytest.mark.parametrize('extra', [
+    dict(action=['save', 'activate'], lock=False),
+    dict(action='save', token_lifetime=0),
+    dict(action=[]),
+])
+def test_bad_input_gets_the_same_refusal_on_the_controller(sbc, monkeypatch, extra):
+    module_result, module_failed = run_module(monkeypatch, sbc_async_status, args(sbc, **extra))
+    result, failed, lines = run_on_controller(monkeypatch, args(sbc, **extra))
+    assert failed and module_failed and not lines
+    assert (result['msg'], result['reason'], result['ran_on']) == (module_result['msg'], 'invalid_options', 'controller')
+    assert counters(sbc)['requests_total'] == 0
