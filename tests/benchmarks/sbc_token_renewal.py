@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """SBC: requests of an action list and token renewals under the lock, on a virtual clock.
 
-Runs the module's own action code (``run_actions``: lock, start, wait, unlock) against the
+Runs the module's own operation (``operations/sbc_async_status.py`` through ``perform()``, as
+both ways of running the module do: options checked, then lock, start, wait, unlock) against the
 in-process SBC simulator over HTTPS, with the wait loop, the client's token timing and the
 simulator all on one virtual clock, so a 25-minute activate under 10-minute tokens takes a
 second. Figures come from the simulator's counters. Seeded jitter makes runs repeatable.
@@ -29,10 +30,12 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'roles', 'simulators', 'files'))
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: E402
+
 from ansible_collections.asyncops.jobs.plugins.module_utils import sbc as sbc_client  # noqa: E402
 from ansible_collections.asyncops.jobs.plugins.module_utils import wait as wait_loop  # noqa: E402
-from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError  # noqa: E402
-from ansible_collections.asyncops.jobs.plugins.modules import sbc_async_status  # noqa: E402
+from ansible_collections.asyncops.jobs.plugins.module_utils.operations import sbc_async_status  # noqa: E402
+from ansible_collections.asyncops.jobs.plugins.module_utils.task import Task, perform  # noqa: E402
 
 from asyncops_simulators import kit  # noqa: E402
 from asyncops_simulators.sbc import SbcSimulator  # noqa: E402
@@ -49,17 +52,6 @@ class VirtualClock(object):
         self.current += max(seconds, 0)
 
 
-class Params(object):
-    """What ``run_actions`` reads of an AnsibleModule."""
-
-    def __init__(self, params):
-        self.params = params
-        self.check_mode = False
-
-    def fail_json(self, **kwargs):
-        raise SystemExit(kwargs['msg'])
-
-
 def run(server, ca_path, simulator, actions, durations, device_lifetime=600, token_lifetime=600,
         poll_interval=2.0, max_poll_interval=30.0):
     simulator.reset()
@@ -70,18 +62,17 @@ def run(server, ca_path, simulator, actions, durations, device_lifetime=600, tok
     sbc_client.SystemClock = lambda: clock
     random.seed(1)
     simulator.configure({'token_lifetime': device_lifetime, 'durations': durations})
-    params = dict(host='127.0.0.1', port=server.port, username='admin', password='sbc-Secret-0', api_version='v1.2',
-                  token_lifetime=token_lifetime, validate_certs=True, ca_path=ca_path, request_timeout=30.0,
-                  wait=True, wait_timeout=7200, poll_interval=poll_interval, max_poll_interval=max_poll_interval,
-                  retries=5, lock=True, backup_source='running', restore_source=None, filename=None, action=actions)
-    client = sbc_client.SbcClient.from_params(params)
-    try:
-        result = sbc_async_status.run_actions(Params(params), client, {}, actions)
-        outcome = result.get('msg') or result['status']
-    except AsyncOpsError as err:
-        outcome = err.message
-    finally:
-        client.close()
+    spec = sbc_async_status.SPEC
+    args = dict(host='127.0.0.1', port=server.port, username='admin', password='sbc-Secret-0',
+                token_lifetime=token_lifetime, ca_path=ca_path, wait_timeout=7200, poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval, action=actions)
+    # The module's own argument spec fills in every default, as AnsibleModule would.
+    validation = ArgumentSpecValidator(spec.argument_spec(), **spec.validator_kwargs()).validate(args)
+    if validation.error_messages:
+        raise SystemExit(validation.errors.msg)
+    params = validation.validated_parameters
+    result, failed = perform(spec, sbc_async_status.run, params, False, lambda: Task(spec, params), 'benchmark')
+    outcome = result['msg'] if failed else result['status']
     counters = simulator.counters.snapshot()
     return dict(outcome=outcome, requests=counters['requests_total'], renewals=counters.get('token_renewals', 0),
                 r401=counters.get('responses_401', 0), r423=counters.get('responses_423', 0),
