@@ -23,6 +23,7 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.task import (
     INVALID_OPTIONS,
     Task,
     perform,
+    validation_message,
 )
 
 TARGET = 'target'
@@ -48,6 +49,9 @@ class _OperationModule(AnsibleModule):
 
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
         self._keep_secrets_out()
+        validation = getattr(self, 'validation_result', None)
+        if validation is not None and validation.error_messages and msg == validation.errors.msg:
+            msg = validation_message(validation.errors)
         kwargs.setdefault('reason', INVALID_OPTIONS)
         kwargs.setdefault('ran_on', TARGET)
         if self._spec.wait:

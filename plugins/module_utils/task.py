@@ -23,6 +23,8 @@ __metaclass__ = type
 import math
 import os
 
+from ansible.module_utils.errors import NoLogError
+
 from ansible_collections.asyncops.jobs.plugins.module_utils import wait as wait_loop
 from ansible_collections.asyncops.jobs.plugins.module_utils.argspec import (
     build_argument_spec,
@@ -149,6 +151,16 @@ class OperationSpec(object):
                     secrets.add(environ[variable])
         return secrets
 
+
+
+def validation_message(errors):
+    """The message of ansible-core's argument validation ``errors``, naming the option where it can.
+
+    A list of dicts given a string (``target_info: web-01``) first fails ansible-core's search for
+    ``no_log`` values with a message that names no option; the element error after it names it.
+    """
+    named = [error for error in errors.errors if not isinstance(error, NoLogError)]
+    return (named or errors.errors)[0].msg
 
 def _number_problems(params):
     problems = []

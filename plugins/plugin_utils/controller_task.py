@@ -34,6 +34,7 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.task import (
     INVALID_OPTIONS,
     Task,
     perform,
+    validation_message,
 )
 
 CONTROLLER = 'controller'
@@ -90,7 +91,7 @@ def validate_like_a_module(spec, args, module_name):
     no_log_values.update(spec.early_secrets(args))
     error = None
     if validation.error_messages:
-        error = validation.errors.msg
+        error = validation_message(validation.errors)
         if isinstance(validation.errors[0], UnsupportedError):
             error = 'Unsupported parameters for (%s) module: %s' % (module_name, error)
     return validation.validated_parameters, no_log_values, error
