@@ -83,6 +83,8 @@ class SasClient(object):
         if signature_version not in ('v3', 'v1'):
             raise TerminalError('signature_version must be v3 or v1, not %s.' % signature_version)
         self.access_key_id = access_key_id
+        # Alibaba throttles per account, not per endpoint: Task.client() keys the shared request budget on this too.
+        self.budget_scope = access_key_id
         self._secret = access_key_secret
         self._security_token = security_token
         self.signature_version = signature_version
