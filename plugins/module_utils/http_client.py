@@ -162,6 +162,14 @@ class Redactor(object):
         for form in (secret, once, quote(once, safe='-_.~'), quote_plus(secret)):
             self._secrets.add(form)
 
+    def data(self, value):
+        """``value`` (plain data from a server) with every string, keys included, redacted."""
+        if isinstance(value, dict):
+            return dict((self.data(key), self.data(item)) for key, item in value.items())
+        if isinstance(value, list):
+            return [self.data(item) for item in value]
+        return self(value) if isinstance(value, str) else value
+
     def __call__(self, text):
         if text is None:
             return None
@@ -226,11 +234,17 @@ class HttpClient(object):
             self.request_budget.acquire(deadline=self.request_budget_deadline)
         url = self.url(path_or_url)
         kwargs.setdefault('timeout', self.timeout)
+        # A redirect is an answer for the caller, never followed: requests would turn a POST into
+        # a GET on 302 and could carry the request to a host nobody configured.
+        kwargs.setdefault('allow_redirects', False)
         kwargs['verify'] = self.verify
         try:
             return self.session.request(method, url, **kwargs)
         except requests.exceptions.RequestException as err:
             raise self.transport_error(err, url, kwargs['timeout'])
+        except ValueError as err:  # urllib3's LocationParseError and kin: a URL or header it cannot use
+            raise TerminalError('The request to %s could not be sent (%s).' % (_host_port(url), _clean_reason(err)),
+                                url=self.redact(url))
 
     def transport_error(self, err, url, timeout):
         """One sentence for a request that got no HTTP answer, without urllib3's wrapper text.
@@ -323,7 +337,14 @@ class HttpClient(object):
         return HttpError(message, http_status=status, url=url, body=body)
 
     def body_excerpt(self, response, length=BODY_EXCERPT_LENGTH):
-        text = ' '.join((response.text or '').split())
+        # Only the start is decoded, with the declared charset or UTF-8: guessing the charset of
+        # a whole (possibly binary, possibly large) body costs more than the excerpt is worth.
+        content = (response.content or b'')[:length * 4 + 4]
+        try:
+            text = content.decode(response.encoding or 'utf-8', 'replace')
+        except LookupError:  # a charset Python does not know
+            text = content.decode('utf-8', 'replace')
+        text = ' '.join(text.split())
         # A binary or mangled body must not put control characters into a one-line message.
         text = ''.join(char if char.isprintable() else '?' for char in text[:length + 1])
         if len(text) > length:

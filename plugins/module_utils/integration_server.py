@@ -186,11 +186,12 @@ class IntegrationServerClient(object):
             error = self.http.xml(response).get('error')
         except (TransientError, TerminalError):  # not XML: the HTTP status alone must do
             return None
+        redact = self.http.redact
         if isinstance(error, dict):
             found = dict((key, scalar(error.get(key))) for key in ('code', 'message'))
-            return dict((key, '%s' % value) for key, value in found.items() if value not in (None, '')) or None
+            return dict((key, redact('%s' % value)) for key, value in found.items() if value not in (None, '')) or None
         error = scalar(error)
-        return dict(message='%s' % error) if error not in (None, '') else None
+        return dict(message=redact('%s' % error)) if error not in (None, '') else None
 
     def _fail(self, response, what, **fields):
         """Raise for an answer no caller handled: auth first, then the HTTP layer's classification."""

@@ -188,8 +188,11 @@ class KscClient(object):
 
     # -- calls ----------------------------------------------------------------
     def call(self, method, params=None):
-        """Call ``<Class>.<Method>``; returns its out-parameters (``PxgRetVal`` included), unwrapped."""
-        return unwrap(self._call(method, params or {}))
+        """Call ``<Class>.<Method>``; returns its out-parameters (``PxgRetVal`` included), unwrapped.
+
+        The answer object itself is never a typed value, so only its values are unwrapped.
+        """
+        return dict((key, unwrap(value)) for key, value in self._call(method, params or {}).items())
 
     def _call(self, method, params, headers=None, what=None):
         response = self.http.send('POST', method, data=dumps(params), headers=headers)
@@ -236,7 +239,8 @@ class KscClient(object):
                     (' (KSC said: %s)' % detail) if detail else ''))
 
     def _pxg_error(self, method, pxg, what):
-        fields = pxg_fields(pxg)
+        fields = dict((key, self.http.redact(value) if isinstance(value, str) else value)
+                      for key, value in pxg_fields(pxg).items())
         code = fields.get('code')
         text = self.http.redact(fields.get('message') or 'no message')
         pxg = dict(fields, message=text)
@@ -258,7 +262,7 @@ class KscClient(object):
                 return guid
         raise TerminalError(
             'KSC %s returned no action guid in %s; set guid_key to the out-parameter that holds it.'
-            % (method, ', '.join((guid_key,) if guid_key else GUID_KEYS)), out_parameters=sorted(answer))
+            % (method, ', '.join((guid_key,) if guid_key else GUID_KEYS)), out_parameters=sorted(self.http.redact(key) for key in answer))
 
     def check_action(self, guid):
         """One ``CheckActionState``, as a wait-loop :class:`Observation` whose payload is the plain answer."""

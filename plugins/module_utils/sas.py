@@ -143,12 +143,15 @@ class SasClient(object):
         return shape.mapping(body, 'the answer')
 
     def _vendor_error(self, action, response, body, timestamp):
-        code = '%s' % (scalar(body.get('Code')),)
         redact = self.http.redact
-        message = scalar(body.get('Message'))
-        error = dict(code=code, message=redact(message) if message is not None else None,
-                     request_id=scalar(body.get('RequestId')), recommend=scalar(body.get('Recommend')),
-                     host_id=scalar(body.get('HostId')))
+
+        def field(name):
+            # Every field, not only Message: a server may quote what it received anywhere.
+            value = scalar(body.get(name))
+            return redact(value) if value is not None else None
+        code = '%s' % (field('Code'),)
+        error = dict(code=code, message=field('Message'), request_id=field('RequestId'),
+                     recommend=field('Recommend'), host_id=field('HostId'))
         fields = dict(error=error, http_status=response.status_code, request_id=error['request_id'])
         if code in THROTTLING_CODES or code.startswith('Throttling.'):
             return TransientError('Alibaba Cloud throttled %s (%s); it asked to slow down.' % (action, code),
@@ -196,7 +199,7 @@ class SasClient(object):
                                   for t in targets], separators=(',', ':'))
         answer = self.call('StartVirusScanTask', {'TargetInfo': target_info}, retry_unsent_only=True)
         shape = Answer('Alibaba Cloud', 'StartVirusScanTask')
-        request_id = shape.text(answer.get('RequestId'), 'RequestId')
+        request_id = self.http.redact(shape.text(answer.get('RequestId'), 'RequestId'))
         task_id = answer.get('ScanTaskId')
         if task_id is None:
             raise TerminalError('StartVirusScanTask answered without a ScanTaskId.', request_id=request_id)
@@ -210,7 +213,7 @@ class SasClient(object):
         shape = Answer('Alibaba Cloud', 'DescribeScanTaskProgress for task %s' % task_id)
         progress = shape.text(answer.get('ScanTaskProgress'), 'ScanTaskProgress', required=True)
         payload = dict(task_id=task_id, target_info=parse_target_info(answer.get('TargetInfo')),
-                       request_id=shape.text(answer.get('RequestId'), 'RequestId'))
+                       request_id=self.http.redact(shape.text(answer.get('RequestId'), 'RequestId')))
         return Observation(SCAN_PROGRESS.get(progress, RUNNING), vendor_status=progress, payload=payload)
 
     def close(self):

@@ -295,7 +295,8 @@ class SbcClient(object):
             operation=answer.text(state.get('operation'), 'operation'),
             vendor_status=word,
             status=status_of(word),
-            additional_info=data.get('additionalInfo'),
+            # Free text from the device (a verify summary) can quote what it was sent, tokens included.
+            additional_info=self.http.redact.data(data.get('additionalInfo')),
             messages=self._messages(response),
         )
         if report['status'] == FAILED:

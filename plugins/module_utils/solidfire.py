@@ -188,9 +188,8 @@ class SolidFireClient(object):
         if 'json' in (response.headers.get('Content-Type') or '') or response.status_code < 300:
             body = self.http.json_or_none(response)
         if isinstance(body, dict) and isinstance(body.get('error'), dict) and body['error'].get('name'):
-            error = _error_fields(body['error'])
-            if 'message' in error:
-                error['message'] = self.http.redact(error['message'])
+            error = dict((key, self.http.redact(value) if isinstance(value, str) else value)
+                         for key, value in _error_fields(body['error']).items())
             raise SolidFireMethodError(
                 '%s failed with %s: %s.' % (method, error.get('name'),
                                             ('%s' % (error.get('message') or 'no message')).rstrip('.')),
@@ -236,7 +235,8 @@ class SolidFireClient(object):
         handle = answer.get('asyncHandle') if isinstance(answer, dict) else None
         if isinstance(handle, bool) or not isinstance(handle, int):
             raise TerminalError('%s answered without an asyncHandle, so there is nothing to wait for; '
-                                'is it an asynchronous method?' % method, method=method, method_result=answer)
+                                'is it an asynchronous method?' % method, method=method,
+                                method_result=self.http.redact.data(answer))
         return handle, answer
 
     def close(self):
