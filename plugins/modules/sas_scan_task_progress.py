@@ -21,6 +21,10 @@ description:
   - Throttling (C(Throttling), C(Throttling.User), C(Throttling.Api)) is retried within O(retries), never
     earlier than the C(x-acs-retry-after) or C(Retry-After) the service asked for.
   - Without O(region) and O(endpoint), the mainland endpoint C(tds.cn-shanghai.aliyuncs.com) is used.
+  - Every option is checked before the first request, so a mistake never leaves a scan started behind a failed task.
+  - O(wait_timeout) bounds the whole task: the time a throttled C(StartVirusScanTask) waits counts against it.
+  - With O(max_requests_per_second), the shared request budget is kept per endpoint and AccessKey, because
+    Alibaba Cloud throttles each account on its own.
 author:
   - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
@@ -47,6 +51,7 @@ options:
     description:
       - Start a virus scan of these servers or server groups, then wait on it.
       - The module reports RV(ignore:changed=true) whenever it starts a scan; a re-run starts another scan.
+      - An empty list is refused, as is an item with an empty O(target_info[].target) or O(target_info[].name).
     type: list
     elements: dict
     suboptions:
@@ -68,7 +73,8 @@ options:
 notes:
   - The task fails when the scan ends C(Failed), when O(wait_timeout) passes, and on errors that asking
     again cannot fix (wrong secret, unknown AccessKey, clock skew, bad input).
-  - Security Center reports no percentage, so no RV(ignore:progress) is returned.
+  - Security Center reports no percentage, so no RV(ignore:progress) is returned, and the live progress
+    lines on the controller name the stage (C(init), C(Processing)) without an estimate of the time left.
 seealso:
   - name: DescribeScanTaskProgress
     description: Alibaba Cloud API reference of the status read.
@@ -173,60 +179,36 @@ history:
   type: list
   elements: dict
   sample: [{"attempt": 1, "elapsed": 0.0, "status": "running", "vendor_status": "init"}]
+timed_out:
+  description: True only when O(wait_timeout) passed before the scan (or its start) finished.
+  returned: always
+  type: bool
+  sample: false
+reason:
+  description:
+    - Why the task failed, V(operation_failed) (the scan ended C(Failed)), V(timed_out), V(retries_exhausted),
+      V(request_rejected) (an error answer that asking again cannot fix) or V(invalid_options) (nothing was sent).
+  returned: on failure
+  type: str
+  sample: operation_failed
+ran_on:
+  description: V(controller) when the task ran in the controller's worker process, V(target) when it ran as a module.
+  returned: always
+  type: str
+  sample: controller
+request_budget:
+  description: What the shared request budget did, when O(max_requests_per_second) is set.
+  returned: when O(max_requests_per_second) is set
+  type: dict
+  sample: {"max_requests_per_second": 2.0, "burst": 2, "waits": 1, "waited": 0.4, "shared": true}
 """
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.module import create_module, run, wait_policy, wait_result
-from ansible_collections.asyncops.jobs.plugins.module_utils.sas import SasClient
-from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED, Observation, wait_for
-
-
-def start_scan(module, client, policy, deadline):
-    """Start the scan; only throttling (an explicit "not now") is retried, within the same deadline."""
-    def attempt():
-        return Observation(SUCCEEDED, payload=client.start_virus_scan(module.params['target_info']))
-    return wait_for(attempt, policy, describe='the start of a virus scan', deadline=deadline).observation.payload
-
-
-def body(module, context):
-    client = SasClient.from_params(module.params)
-    policy = wait_policy(module)
-    # One wait_timeout for the whole task: a throttled start eats into the time left to wait.
-    deadline = policy.deadline()
-    targets = module.params['target_info']
-    if targets is not None:
-        if not targets:
-            module.fail_json(msg='target_info must name at least one server or server group.')
-        if module.check_mode:
-            return dict(changed=True, target_info=targets,
-                        msg='Check mode: a virus scan of %d target(s) would have been started.' % len(targets))
-        context['task_id'], context['request_id'] = start_scan(module, client, policy, deadline)
-        context['changed'] = True
-    else:
-        context['task_id'] = module.params['task_id']
-    task_id = context['task_id']
-    outcome = wait_for(lambda: client.scan_progress(task_id), policy, single_read=not module.params['wait'],
-                       describe='virus scan task %s' % task_id, deadline=deadline)
-    result = dict(context, changed=context.get('changed', False))
-    result.update(outcome.observation.payload)
-    result.update(wait_result(outcome))
-    if outcome.observation.terminal and outcome.observation.status != SUCCEEDED:
-        result.update(failed=True, msg='Virus scan task %s ended %s.' % (task_id, outcome.observation.vendor_status),
-                      error=dict(code=outcome.observation.vendor_status,
-                                 message='DescribeScanTaskProgress reported ScanTaskProgress %s.'
-                                 % outcome.observation.vendor_status))
-    return result
+from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
+from ansible_collections.asyncops.jobs.plugins.module_utils.operations import sas_scan_task_progress as operation
 
 
 def main():
-    module = create_module('sas', dict(
-        task_id=dict(type='int'),
-        target_info=dict(type='list', elements='dict', options=dict(
-            type=dict(type='str', required=True, choices=['uuid', 'groupId']),
-            name=dict(type='str'),
-            target=dict(type='str', required=True),
-        )),
-    ), mutually_exclusive=[('task_id', 'target_info')], required_one_of=[('task_id', 'target_info')])
-    run(module, body)
+    run_module(operation)
 
 
 if __name__ == '__main__':

@@ -11,6 +11,9 @@ import json
 
 import pytest
 
+from ansible_collections.asyncops.jobs.plugins.module_utils import task as task_module
+from ansible_collections.asyncops.jobs.plugins.module_utils import wait as wait_module
+from ansible_collections.asyncops.jobs.plugins.module_utils.request_budget import endpoint_key
 from ansible_collections.asyncops.jobs.plugins.modules import sas_scan_task_progress
 
 from ansible_collections.asyncops.jobs.tests.unit.plugins.modules.utils import run_module
@@ -28,6 +31,32 @@ def sas_session(start_simulator):
 def sas(sas_session):
     sas_session.reset()
     return sas_session
+
+
+class SimClock(object):
+    """The wait loop's clock: sleeping moves the simulator's scans forward instead of passing real time."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.t = 0.0
+
+    def now(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.t += seconds
+        for operation in self.sim.simulator.operations.values():
+            operation.started -= seconds
+
+
+def use_clock(monkeypatch, sim):
+    clock = SimClock(sim)
+    monkeypatch.setattr(wait_module, 'SystemClock', lambda: clock)
+    return clock
+
+
+def requests(sim):
+    return sim.simulator.counters.snapshot()['requests_by_endpoint']
 
 
 def args(sim, **extra):
@@ -68,6 +97,7 @@ def test_failed_scan_fails_the_task_with_structured_keys(monkeypatch, sas):
     result, failed = run_module(monkeypatch, sas_scan_task_progress, args(sas, task_id=task_id))
     assert failed
     assert result['msg'] == 'Virus scan task %d ended Failed.' % task_id
+    assert (result['reason'], result['timed_out'], result['ran_on']) == ('operation_failed', False, 'target')
     assert (result['status'], result['vendor_status']) == ('failed', 'Failed')
     assert result['error']['code'] == 'Failed'
 
@@ -91,12 +121,17 @@ def test_wait_false_reads_once(monkeypatch, sas):
 
 
 def test_timeout_keeps_the_last_status(monkeypatch, sas):
-    task_id = sas.simulator.create_operation({'duration': 60})['id']
-    result, failed = run_module(monkeypatch, sas_scan_task_progress, args(sas, task_id=task_id, wait_timeout=0))
+    clock = use_clock(monkeypatch, sas)
+    task_id = sas.simulator.create_operation({'duration': 60, 'target_info': TARGETS})['id']
+    result, failed = run_module(monkeypatch, sas_scan_task_progress, args(sas, task_id=task_id, wait_timeout=5))
     assert failed
-    assert result['msg'].startswith('Timed out after 0 s waiting for virus scan task %d' % task_id)
+    assert result['msg'].startswith('Timed out after 5 s waiting for virus scan task %d' % task_id)
+    assert (result['reason'], result['timed_out']) == ('timed_out', True)
     assert result['status'] == 'running' and result['vendor_status'] == 'init'
     assert result['task_id'] == task_id
+    # The last read's echo of the targets survives the timeout.
+    assert result['target_info'] == TARGETS and result['request_id']
+    assert clock.t <= 5.0 + 1e-6
 
 
 def test_wrong_secret_fails_in_one_sentence_without_the_secret(monkeypatch, sas):
@@ -148,5 +183,155 @@ def test_credentials_come_from_the_environment(monkeypatch, sas):
 
 def test_empty_target_info_is_refused(monkeypatch, sas):
     result, failed = run_module(monkeypatch, sas_scan_task_progress, args(sas, target_info=[]))
-    assert failed and 'target_info' in result['msg']
+    assert failed and result['reason'] == 'invalid_options'
+    assert result['msg'] == 'target_info is an empty list: name at least one item, or leave the option out.'
     assert sas.simulator.counters.snapshot()['requests_total'] == 0
+
+
+@pytest.mark.parametrize('bad, words', [
+    (dict(wait_timeout=0), 'wait_timeout must be more than 0'),
+    (dict(wait_timeout=-5), 'wait_timeout must be more than 0'),
+    (dict(request_timeout=0), 'request_timeout must be more than 0'),
+    (dict(task_id=7), 'mutually exclusive'),
+    (dict(target_info=[{'type': 'uuid', 'name': 'web-01', 'target': '  '}]),
+     'target_info item 1 (uuid) has an empty target'),
+    (dict(target_info=[TARGETS[0], {'type': 'groupId', 'name': '', 'target': '8834224'}]),
+     'target_info item 2 has an empty name'),
+    (dict(target_info=[{'type': 'host', 'target': 'x'}]), 'type'),
+    (dict(target_info=[{'name': 'web-01', 'target': 'x'}]), 'type'),
+    (dict(target_info=[{'type': 'uuid', 'name': 'web-01'}]), 'target'),
+    (dict(target_info='web-01'), 'target_info'),
+])
+def test_bad_start_options_are_refused_before_any_request(monkeypatch, sas, bad, words):
+    options = args(sas, target_info=TARGETS)
+    options.update(bad)
+    result, failed = run_module(monkeypatch, sas_scan_task_progress, options)
+    assert failed and result['reason'] == 'invalid_options', result
+    assert words in result['msg']
+    assert result.get('changed', False) is False and result['timed_out'] is False
+    assert sas.simulator.counters.snapshot()['requests_total'] == 0
+    assert sas.simulator.operations == {}
+
+
+def run_main_for_real(capsys, args):
+    """``main()`` through AnsibleModule's own exit path: what a controller would read on stdout."""
+    from ansible_collections.asyncops.jobs.tests.unit.plugins.modules.utils import _module_args
+    with _module_args(args):
+        with pytest.raises(SystemExit):
+            sas_scan_task_progress.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize('from_environment', [False, True])
+def test_a_wrongly_typed_option_prints_no_secret(monkeypatch, capsys, sas, from_environment):
+    # ansible-core fails target_info's type before it has collected the no_log values; its
+    # invocation would then carry the secret and the token in clear.
+    secret, token = 'typo-Secret-ab12cd34ef', 'CAIS-typo-token-56gh78'
+    options = args(sas, target_info='web-01', access_key_secret=secret, security_token=token)
+    if from_environment:
+        del options['access_key_secret'], options['security_token']
+        monkeypatch.setenv('ALICLOUD_SECRET_KEY', secret)
+        monkeypatch.setenv('ALICLOUD_SECURITY_TOKEN', token)
+    result = run_main_for_real(capsys, options)
+    assert 'invocation' in result
+    printed = json.dumps(result)
+    assert secret not in printed and token not in printed
+    assert result['failed'] and result['reason'] == 'invalid_options'
+    assert 'target_info' in result['msg']
+    assert sas.simulator.counters.snapshot()['requests_total'] == 0
+
+
+def test_a_throttled_start_shares_the_deadline(monkeypatch, sas):
+    clock = use_clock(monkeypatch, sas)
+    sas.simulator.scan_duration = 600
+    from asyncops_simulators.kit import Fault
+    sas.simulator.faults.append(Fault(kind='status', status=503, count=2, retry_after=2, endpoint='^StartVirusScanTask$'))
+    result, failed = run_module(monkeypatch, sas_scan_task_progress, args(sas, target_info=TARGETS, wait_timeout=5,
+                                                                          poll_interval=0.5, max_poll_interval=1))
+    assert failed and result['reason'] == 'timed_out', result
+    # The start took two hinted retries (4 s of the 5): the scan's own wait had only what was left.
+    assert result['msg'].startswith('Timed out after 5 s waiting for virus scan task %s' % result['task_id'])
+    assert result['changed'] is True and result['task_id'] in sas.simulator.operations
+    assert requests(sas)['StartVirusScanTask'] == 3
+    assert result['elapsed'] < 1.5
+    assert clock.t <= 5.0 + 1e-6
+
+
+def test_a_start_throttled_past_the_deadline_starts_nothing(monkeypatch, sas):
+    clock = use_clock(monkeypatch, sas)
+    from asyncops_simulators.kit import Fault
+    sas.simulator.faults.append(Fault(kind='throttle', seconds=600, retry_after=2, retry_after_format='milliseconds',
+                                      endpoint='^StartVirusScanTask$'))
+    result, failed = run_module(monkeypatch, sas_scan_task_progress, args(sas, target_info=TARGETS, wait_timeout=5,
+                                                                          retries=20))
+    assert failed and (result['reason'], result['timed_out']) == ('timed_out', True), result
+    assert result['msg'].startswith('Timed out after 5 s waiting for the start of a virus scan')
+    assert result['changed'] is False and 'task_id' not in result
+    assert sas.simulator.operations == {}
+    assert 'DescribeScanTaskProgress' not in requests(sas)
+    assert clock.t <= 5.0 + 1e-6
+
+
+def test_the_request_budget_is_kept_per_access_key(monkeypatch, sas):
+    from asyncops_simulators import sas as simulated
+    keys = []
+    real_budget = task_module.RequestBudget
+
+    def spy(rate, key, **kwargs):
+        keys.append(key)
+        return real_budget(rate, key, **kwargs)
+    monkeypatch.setattr(task_module, 'RequestBudget', spy)
+    task_id = sas.simulator.create_operation({'duration': 0})['id']
+    for key_id, secret, token in ((simulated.DEFAULT_ACCESS_KEY_ID, simulated.DEFAULT_ACCESS_KEY_SECRET, None),
+                                  (simulated.STS_ACCESS_KEY_ID, simulated.STS_ACCESS_KEY_SECRET,
+                                   simulated.STS_SECURITY_TOKEN)):
+        result, failed = run_module(monkeypatch, sas_scan_task_progress, args(
+            sas, task_id=task_id, access_key_id=key_id, access_key_secret=secret, security_token=token,
+            max_requests_per_second=1000))
+        assert not failed, result
+        assert result['request_budget']['max_requests_per_second'] == 1000
+    url = 'https://127.0.0.1:%d' % sas.port
+    assert keys == [endpoint_key(url, scope=simulated.DEFAULT_ACCESS_KEY_ID),
+                    endpoint_key(url, scope=simulated.STS_ACCESS_KEY_ID)]
+
+
+def test_progress_lines_name_the_scan_and_estimate_nothing(monkeypatch, sas):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.operations import sas_scan_task_progress as operation
+    from ansible_collections.asyncops.jobs.plugins.plugin_utils.controller_task import validate_like_a_module
+
+    lines = []
+
+    class Watched(task_module.Task):
+        host = 'sas01'
+
+        def can_show_progress(self):
+            return True
+
+        def show_progress(self, line):
+            lines.append(line)
+
+    clock = use_clock(monkeypatch, sas)
+    task_id = sas.simulator.create_operation({'duration': 10})['id']
+    params, dummy, error = validate_like_a_module(operation.SPEC, args(sas, task_id=task_id, poll_interval=1,
+                                                                       max_poll_interval=2, progress_interval=30),
+                                                  'sas_scan_task_progress')
+    assert error is None
+    result, failed = task_module.perform(operation.SPEC, operation.run, params, False,
+                                         lambda: Watched(operation.SPEC, params), 'controller')
+    assert not failed and result['vendor_status'] == 'Success', result
+    assert clock.t >= 10
+    prefix = 'asyncops.jobs.sas_scan_task_progress [sas01]: virus scan task %d: ' % task_id
+    assert [line[len(prefix):].split(',')[0] for line in lines] == ['init', 'Processing', 'Success']
+    assert all(line.startswith(prefix) for line in lines)
+    # The service reports a word, not a percentage: no line may pretend to know the time left.
+    assert not any('left' in line for line in lines)
+
+
+def test_the_controller_way_names_the_option_and_knows_the_secrets_of_a_wrong_type(monkeypatch, sas):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.operations import sas_scan_task_progress as operation
+    from ansible_collections.asyncops.jobs.plugins.plugin_utils.controller_task import validate_like_a_module
+    monkeypatch.setenv('ALICLOUD_SECURITY_TOKEN', 'CAIS-env-token-0e1f2a')
+    options = args(sas, target_info='web-01', access_key_secret='typo-Secret-ab12cd34ef')
+    dummy, no_log_values, error = validate_like_a_module(operation.SPEC, options, 'sas_scan_task_progress')
+    assert "option 'target_info'" in error
+    assert {'typo-Secret-ab12cd34ef', 'CAIS-env-token-0e1f2a'} <= no_log_values
