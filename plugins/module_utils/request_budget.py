@@ -23,8 +23,10 @@ caller that waits is never overtaken by one that came later, and nobody starves.
   the deadline itself is the wait loop's to enforce.
 - **Clock**: ``time.monotonic()``. On Linux (``CLOCK_MONOTONIC``) and macOS it is one clock for
   every process since boot, and it is the wait loop's deadline clock. The state file records the
-  boot it was written in (Linux ``boot_id``, else the wall-clock time of boot); a file from an
-  earlier boot is reset, as is an empty or corrupt one.
+  clock reading of its last writer and the boot (Linux ``boot_id``): a reader whose clock is
+  behind that reading, or in another boot, is not on the writer's clock (a reboot, a test's
+  virtual clock) and resets the state, as it does an empty or corrupt file. A reset costs at
+  most one extra burst; a foreign ``tat`` could stall every waiter.
 - **Where**: ``tempfile.gettempdir()/asyncops-jobs-budget-<uid>/`` (mode 0700), one file per
   endpoint named by a hash of its key, so no host name or access key id appears in a file name.
   A task that runs on the controller shares the budget with every task of the controller; a task
@@ -65,9 +67,6 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncO
 DIRECTORY_PREFIX = 'asyncops-jobs-budget-'
 _DEFAULT_PORTS = {'http': 80, 'https': 443}
 _BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id'
-# Without a boot id, the boot is told by the wall-clock time of boot (now - monotonic): it moves
-# with clock steps, so it is compared with a tolerance; a false "new boot" only resets one burst.
-_BOOT_EPOCH_TOLERANCE = 30.0
 _STATE_VERSION = 1
 
 # The fallback state of budgets that cannot share a file: {key: tat}, one lock for all of them.
@@ -176,7 +175,6 @@ class RequestBudget(object):
             raise TerminalError('The request budget burst must be 1 or more.')
         self.key = key
         self.clock = clock or _MonotonicClock()
-        self._system_clock = clock is None
         self.on_wait = on_wait
         self.waits = 0
         self.waited_seconds = 0.0
@@ -247,10 +245,10 @@ class RequestBudget(object):
             # releases it if its holder dies.
             fcntl.flock(fd, fcntl.LOCK_EX)
             now = self.clock.now()
-            boot = self._boot()
-            tat = self._read_tat(fd, boot)
+            boot_id = _read_boot_id()
+            tat = self._read_tat(fd, now, boot_id)
             wait, new_tat = self._schedule(tat, now, deadline)
-            state = dict(v=_STATE_VERSION, tat=new_tat, boot_id=boot[0], boot_epoch=boot[1])
+            state = dict(v=_STATE_VERSION, tat=new_tat, now=now, boot_id=boot_id)
             data = json.dumps(state, sort_keys=True).encode('ascii')
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
@@ -266,16 +264,9 @@ class RequestBudget(object):
             _LOCAL_STATE[self.key] = new_tat
             return wait
 
-    def _boot(self):
-        """(boot id, boot epoch) of this boot; the epoch only with the real clock (an injected one has no boot)."""
-        boot_id = _read_boot_id()
-        if boot_id is not None or not self._system_clock:
-            return boot_id, None
-        return None, time.time() - time.monotonic()
-
     @staticmethod
-    def _read_tat(fd, boot):
-        """The stored ``tat``, or None for a new, empty, corrupt or earlier boot's state (reset, never fatal)."""
+    def _read_tat(fd, now, boot_id):
+        """The stored ``tat``, or None for a new, empty, corrupt or foreign state (reset, never fatal)."""
         chunks = []
         while True:
             chunk = os.read(fd, 4096)
@@ -287,19 +278,14 @@ class RequestBudget(object):
         try:
             state = json.loads(b''.join(chunks).decode('ascii'))
             tat = float(state['tat'])
+            written = float(state['now'])
         except (ValueError, TypeError, KeyError, UnicodeDecodeError):
             return None
-        if math.isnan(tat) or math.isinf(tat):
+        if not (math.isfinite(tat) and math.isfinite(written)):
             return None
-        boot_id, boot_epoch = boot
-        if boot_id is not None and state.get('boot_id') != boot_id:
+        # Under the lock every reader of one clock sees a reading at least the last writer's.
+        if now < written or state.get('boot_id') != boot_id:
             return None
-        if boot_epoch is not None:
-            try:
-                if abs(float(state.get('boot_epoch')) - boot_epoch) > _BOOT_EPOCH_TOLERANCE:
-                    return None
-            except (TypeError, ValueError):
-                return None
         return tat
 
 
