@@ -9,7 +9,7 @@
 # measured in the same run), they do not pass or fail on timing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-name=${1:?usage: tests/benchmarks/run.sh NAME [ARGS...]; names: $(cd tests/benchmarks && ls *.py | sed 's/\.py$//' | tr '\n' ' ')}
+name=${1:?usage: tests/benchmarks/run.sh NAME [ARGS...]; names: $(find tests/benchmarks -maxdepth 1 -name '*.py' -printf '%f\n' | sed 's/\.py$//' | sort | tr '\n' ' ')}
 shift
 . scripts/bootstrap.sh
 MAIN=$(ao_venv main)

@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=${ASYNCOPS_COLLECTION_ROOT:-$(cd "$here/../.." && pwd)}
-AO_ROOT=$root
+export AO_ROOT=$root   # bootstrap.sh pins venvs from this copy's tests/constraints
 # shellcheck source=scripts/bootstrap.sh
 . "$root/scripts/bootstrap.sh"
 venv=$(ao_venv extra)
