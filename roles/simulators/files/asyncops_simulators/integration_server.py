@@ -174,6 +174,11 @@ class IntegrationServerSimulator(kit.Simulator):
             self.tasks.clear()
             self.tenants.clear()
 
+    def revoke(self, spec):
+        """``POST /_sim/revoke``: the password changes; every later request gets 401 (HTTP Basic each time)."""
+        self.password = 'revoked-' + uuid.uuid4().hex
+        return {'revoked': [self.username]}
+
     def configure(self, settings):
         unknown = set(settings) - {'username', 'password', 'cancelled_word', 'task_duration'}
         if unknown:

@@ -6,7 +6,11 @@
 - HTTPS on 127.0.0.1 with a CA and server certificate made at start-up (``make_tls``), so
   clients can test ``validate_certs: true`` + ``ca_path`` for real.
 - HTTP/1.1 keep-alive, with per-TCP-connection state (KSC binds logins to the connection).
-- A control API under ``/_sim/``: create operations, configure, inject faults, read counters.
+- A control API under ``/_sim/``: create operations, configure, inject faults, read counters,
+  revoke credentials (``POST /_sim/revoke``) and end sessions or tokens (``POST /_sim/end_sessions``)
+  mid-wait.
+- IPv4 or IPv6: ``host`` may be ``127.0.0.1``, ``::1`` or any address; the certificate always
+  names ``localhost``, ``127.0.0.1`` and ``::1`` besides it.
 - Faults: status bursts (5xx, 429, with or without ``Retry-After``), throttle windows, dropped
   connections, slow answers, malformed bodies.
 - Counters: requests per endpoint, requests that came earlier than a retry hint the server
@@ -29,6 +33,7 @@ import re
 import socket
 import socketserver
 import ssl
+import sys
 import threading
 import time
 import urllib.parse
@@ -338,6 +343,18 @@ class Simulator:
         with self.lock:
             self.operations.clear()
 
+    def revoke(self, spec):
+        """Control API ``POST /_sim/revoke``: make the credentials in use stop working.
+
+        Vendors with an account change its password (or drop the access key); a test then sees
+        what a rotated or disabled credential does to a wait that is under way.
+        """
+        raise ValueError('the %s simulator has no credentials to revoke' % self.name)
+
+    def end_sessions(self, spec):
+        """Control API ``POST /_sim/end_sessions``: end sessions or tokens (all, or the one named)."""
+        raise ValueError('the %s simulator has no sessions or tokens' % self.name)
+
     # -- helpers for subclasses -------------------------------------------
     def new_id(self):
         with self.lock:
@@ -459,6 +476,12 @@ class Simulator:
                 return json_response(self.create_operation(body))
             if action == 'config' and request.method == 'POST':
                 return json_response(self.configure(body))
+            if action == 'revoke' and request.method == 'POST':
+                with self.lock:
+                    return json_response(self.revoke(body or {}))
+            if action == 'end_sessions' and request.method == 'POST':
+                with self.lock:
+                    return json_response(self.end_sessions(body or {}))
         except (TypeError, ValueError, KeyError) as err:
             return json_response({'error': str(err)}, 400)
         return json_response({'error': 'unknown control action %s %s' % (request.method, action)}, 404)
@@ -562,11 +585,37 @@ class SimulatorServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.tls = tls
         self.verbose = verbose
         self.connection_timeout = connection_timeout
+        host = host.strip('[]')
+        # An instance attribute before the socket is made: HTTPServer reads it in __init__.
+        self.address_family = socket.AF_INET6 if ':' in host else socket.AF_INET
         super().__init__((host, port), _Handler)
 
     @property
     def port(self):
         return self.server_address[1]
+
+    @property
+    def host(self):
+        return self.server_address[0]
+
+    @property
+    def base_url(self):
+        return 'https://%s:%d' % (url_host(self.host), self.port)
+
+    def handle_error(self, request, client_address):
+        # A client that refuses our certificate (the untrusted-certificate tests) or hangs up is
+        # part of the scenario, not a simulator error worth a traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ssl.SSLError, ConnectionError, socket.timeout)):
+            if self.verbose:
+                sys.stderr.write('connection from %s ended: %s\n' % (client_address, error))
+            return
+        super().handle_error(request, client_address)
+
+
+def url_host(host):
+    """``host`` as it goes into a URL: an IPv6 literal in brackets."""
+    return '[%s]' % host if ':' in host and not host.startswith('[') else host
 
 
 def start_in_thread(simulator, tls_dir, host='127.0.0.1', port=0):

@@ -26,7 +26,15 @@ Control API:
   ``action_duration``, ``next_check_delay_ms``, ``error_http_status``, ``close_after_finalized``
   (the checker closes the connection after that many finalized answers on it),
   ``session_lifetime`` (seconds; 0 = forever): older sessions get 403 as if KSC had expired them,
-  so a small value ends every session at once, mid-wait too.
+  so a small value ends every session at once, mid-wait too; ``ended_session_error`` (null: an
+  ended session gets a plain 403; a code such as 1184: a 403 carrying that ``PxgError``, [guess]:
+  the body of that 403 is undocumented).
+- ``POST /_sim/end_sessions`` ``{}`` ends every session and every connection login (as a server
+  restart or an administrator would); ``{"session_id": "..."}`` ends that one session;
+  ``"forget": true`` makes KSC forget the sessions instead of marking them ended.
+- ``POST /_sim/revoke`` ``{}`` (or ``{"user": "name"}``) changes the password of every user (of
+  that user): later logins fail with ERR_LOGON_IFAILED; sessions already started live on
+  unless ``"end_sessions": true``.
 """
 
 import base64
@@ -82,6 +90,8 @@ class KscSimulator(kit.Simulator):
 
     def __init__(self):
         super().__init__()
+        # Never reset: a connection login from before end_sessions must not come back to life.
+        self.login_generation = 0
         self.reset()
 
     # -- control API -------------------------------------------------------
@@ -98,6 +108,36 @@ class KscSimulator(kit.Simulator):
             self.error_http_status = 200
             self.close_after_finalized = 0
             self.session_lifetime = 0
+            self.ended_session_error = None
+
+    def end_sessions(self, spec):
+        session_id = spec.get('session_id')
+        if session_id is not None and session_id not in self.sessions:
+            raise ValueError('no such session')
+        chosen = [sid for sid in self.sessions if session_id is None or sid == session_id]
+        ended = [sid for sid in chosen if not self.sessions[sid]['ended']]
+        for sid in chosen:
+            if spec.get('forget'):
+                del self.sessions[sid]
+            else:
+                self.sessions[sid]['ended'] = True
+        if session_id is None:
+            self.login_generation += 1
+        return {'ended': len(ended), 'connection_logins_ended': session_id is None}
+
+    def revoke(self, spec):
+        name = spec.get('user')
+        revoked = []
+        for user in self.users:
+            if name is None or user['name'] == name:
+                user['password'] = 'revoked-' + uuid.uuid4().hex
+                revoked.append(user['name'])
+        if name is not None and not revoked:
+            raise ValueError('no such user')
+        result = {'revoked': revoked}
+        if spec.get('end_sessions'):
+            result.update(self.end_sessions({}))
+        return result
 
     def create_operation(self, spec):
         spec = dict(spec)
@@ -167,9 +207,11 @@ class KscSimulator(kit.Simulator):
                     time.monotonic() - session['started'] >= float(self.session_lifetime)):
                 session['ended'] = True
             if session is None or session['ended']:
+                if self.ended_session_error is not None:
+                    return None, self._error(int(self.ended_session_error), 'Access denied', status=403)
                 return None, kit.Response(403, 'Session is not valid', content_type='text/plain')
             return ('session', session_id), None
-        if request.connection.get('ksc_user'):
+        if request.connection.get('ksc_user') and request.connection.get('ksc_generation') == self.login_generation:
             return ('connection', request.connection['ksc_id']), None
         return None, kit.Response(401, 'Not authenticated', content_type='text/plain')
 
@@ -188,6 +230,7 @@ class KscSimulator(kit.Simulator):
                 if error:
                     return error
                 request.connection['ksc_user'] = user
+                request.connection['ksc_generation'] = self.login_generation
                 request.connection.setdefault('ksc_id', str(uuid.uuid4()))
                 return kit.json_response({})
             if name == 'Session.StartSession':

@@ -14,6 +14,10 @@ Control API:
   POST /_sim/config      {"scan_duration": 1.5, "scan_outcome": "failed", "init_fraction": 0.2,
                           "clock_offset": 3600, "max_clock_skew": 900, "throttle_code": "Throttling.User",
                           "access_keys": {"<id>": {"secret": "...", "security_token": "..."}}}
+  POST /_sim/revoke      {} or {"access_key_id": "..."}: the key(s) are deleted, as a disabled or
+                         rotated AccessKey is: later requests get InvalidAccessKeyId.NotFound.
+  POST /_sim/end_sessions {} or {"access_key_id": "..."}: the STS security token(s) expire: later
+                         requests get InvalidSecurityToken.Expired.
   Faults: ``endpoint`` matches the action name, e.g. ``DescribeScanTaskProgress``.
 """
 
@@ -92,6 +96,23 @@ class SasSimulator(kit.Simulator):
         with self.lock:
             self.operations.clear()
             self.defaults()
+
+    def revoke(self, spec):
+        key_id = spec.get('access_key_id')
+        if key_id is not None and key_id not in self.access_keys:
+            raise ValueError('no such access key')
+        revoked = [k for k in self.access_keys if key_id is None or k == key_id]
+        for k in revoked:
+            del self.access_keys[k]
+        return {'revoked': revoked}
+
+    def end_sessions(self, spec):
+        key_id = spec.get('access_key_id')
+        ended = [k for k, key in self.access_keys.items()
+                 if key.get('security_token') and (key_id is None or k == key_id)]
+        for k in ended:
+            self.access_keys[k]['token_expired'] = True
+        return {'ended': len(ended)}
 
     # -- control API -------------------------------------------------------
     def create_operation(self, spec):
@@ -209,6 +230,8 @@ class SasSimulator(kit.Simulator):
         key = self.access_keys.get(key_id)
         if key is None:
             raise AlibabaError(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.')
+        if key.get('token_expired') and token == key.get('security_token'):
+            raise AlibabaError(400, 'InvalidSecurityToken.Expired', 'Specified SecurityToken is expired.')
         if key.get('security_token') and token != key['security_token']:
             raise AlibabaError(400, 'InvalidSecurityToken.MismatchWithAccessKey',
                                'Specified SecurityToken mismatch with the AccessKey.')

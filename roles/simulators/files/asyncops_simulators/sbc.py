@@ -23,6 +23,10 @@ Control API:
   REST), ``failures`` (``{"verify": "error text"}``: those operations end ``fail``), ``versions``
   (offered API versions) and ``lock_holder`` (``true``: another user holds the lock).
   ``POST /_sim/reset`` restores every setting but the account, and forgets tokens, lock and operation.
+- ``POST /_sim/end_sessions`` ``{}`` invalidates every token (the lock goes with its token, as on
+  the device); ``{"token": "..."}`` only that one. Later calls with it get 401.
+- ``POST /_sim/revoke`` ``{}`` changes the password: new tokens (and early re-authentication)
+  fail with 401, tokens already issued live on unless ``"end_sessions": true``.
 - Counters: ``tokens_issued``, ``token_renewals`` (early re-authentications that kept the lock),
   ``locks_taken``, ``locks_released``, ``responses_401``, ``responses_423``, ``operations_started``.
 
@@ -112,6 +116,24 @@ class SbcSimulator(kit.Simulator):
         with self.lock:
             super().reset()
             self._defaults()
+
+    def end_sessions(self, spec):
+        token = spec.get('token')
+        if token is not None and token not in self.tokens:
+            raise ValueError('no such token')
+        ended = [t for t in self.tokens if t != OTHER_USER_TOKEN and (token is None or t == token)]
+        for t in ended:
+            del self.tokens[t]
+            if self.lock_owner == t:
+                self.lock_owner = None
+        return {'ended': len(ended)}
+
+    def revoke(self, spec):
+        self.password = 'revoked-' + secrets.token_hex(8)
+        result = {'revoked': [self.username]}
+        if spec.get('end_sessions'):
+            result.update(self.end_sessions({}))
+        return result
 
     def configure(self, settings):
         settings = dict(settings)

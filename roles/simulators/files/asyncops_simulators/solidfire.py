@@ -35,6 +35,7 @@ Control API:
 
 import datetime
 import re
+import uuid
 
 from asyncops_simulators import kit
 
@@ -146,6 +147,11 @@ class SolidFireSimulator(kit.Simulator):
             op = AsyncOperation(self.new_id(), **spec)
             self.operations[op.id] = op
             return {'id': op.id, 'asyncHandle': op.id}
+
+    def revoke(self, spec):
+        """``POST /_sim/revoke``: the password changes; every later request gets 401 (HTTP Basic each time)."""
+        self.password = 'revoked-' + uuid.uuid4().hex
+        return {'revoked': [self.username]}
 
     def configure(self, settings):
         if 'list_failure_data' in settings and settings['list_failure_data'] not in ('nested', 'flat', 'empty'):

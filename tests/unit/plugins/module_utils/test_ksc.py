@@ -17,6 +17,7 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.ksc import (
     STDE_NOTFOUND,
     KscClient,
     KscError,
+    KscSessionEnded,
     action_error,
     unwrap,
 )
@@ -238,3 +239,118 @@ def test_checker_closing_the_connection_after_finalized_actions_is_harmless(ksc)
         queue(ksc, duration=0)
         assert ksc_client.check_action(ksc_client.start_action('HostGroup.RemoveGroup', {'nGroup': 1})).status == SUCCEEDED
     assert ksc.simulator.counters.snapshot()['connections'] == before + 1
+
+
+def control(sim, action, **body):
+    """The simulator's own control API, over HTTPS as a playbook would call it."""
+    import requests
+    response = requests.post('%s/_sim/%s' % (sim.base_url, action), json=body, verify=sim.ca_path, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize('ended_session_error', [None, STDE_NOACCESS])
+def test_session_ended_mid_wait_is_its_own_error(ksc, ended_session_error):
+    """Whether the 403 is bare or carries STDE_NOACCESS, it is not "another session's action"."""
+    ksc.simulator.ended_session_error = ended_session_error
+    queue(ksc, duration=30, next_check_delay_ms=20)
+    ksc_client = client(ksc)
+    ksc_client.start_session()
+    guid = ksc_client.start_action('HostGroup.RemoveGroup', {'nGroup': 1})
+    checks = []
+
+    def check():
+        checks.append(1)
+        if len(checks) == 2:
+            control(ksc, 'end_sessions')
+        return ksc_client.check_action(guid)
+    with pytest.raises(KscSessionEnded) as caught:
+        wait_for(check, WaitPolicy(timeout=10, poll_interval=0.01, retries=3))
+    assert len(checks) == 2  # terminal at once: retrying cannot bring a session back
+    message = caught.value.message
+    assert 'session ended or expired' in message and 'asyncops.jobs.ksc_session' in message
+    assert 'another' not in message
+    assert caught.value.fields['session_ended'] is True and caught.value.fields['http_status'] == 403
+
+
+def test_an_action_of_another_live_session_is_still_reported_as_such(ksc):
+    ksc.simulator.ended_session_error = STDE_NOACCESS
+    starter = client(ksc)
+    starter.start_session()
+    guid = starter.start_action('HostGroup.RemoveGroup', {'nGroup': 1})
+    other = client(ksc)
+    other.start_session()
+    with pytest.raises(KscError) as caught:
+        other.check_action(guid)
+    assert not isinstance(caught.value, KscSessionEnded)
+    assert 'belongs to another KSC session' in caught.value.message
+
+
+@pytest.mark.parametrize('how', ['ended', 'forgotten', 'pxg'])
+def test_end_session_on_a_session_already_gone_returns_false(ksc, how):
+    if how == 'pxg':
+        ksc.simulator.ended_session_error = STDE_NOACCESS
+    session_id = client(ksc).start_session()
+    control(ksc, 'end_sessions', session_id=session_id, forget=(how == 'forgotten'))
+    gone = client(ksc, session_id=session_id)
+    assert gone.ping() is False
+    assert gone.end_session() is False
+    assert gone.session_id is None
+
+
+def test_end_sessions_also_ends_connection_logins(ksc):
+    ksc_client = client(ksc)
+    ksc_client.login()
+    ksc_client.call('Session.Ping')
+    assert control(ksc, 'end_sessions')['connection_logins_ended'] is True
+    with pytest.raises(TerminalError) as caught:
+        ksc_client.call('Session.Ping')
+    assert caught.value.fields['http_status'] == 401
+
+
+def test_revoked_password_fails_the_next_login_but_not_a_live_session(ksc):
+    live = client(ksc)
+    live.start_session()
+    assert control(ksc, 'revoke') == {'revoked': [USER]}
+    assert live.ping() is True
+    with pytest.raises(KscError) as caught:
+        client(ksc).start_session()
+    assert 'login failed' in caught.value.message and PASSWORD not in caught.value.message
+    control(ksc, 'revoke', end_sessions=True)
+    assert live.ping() is False
+
+
+@pytest.mark.parametrize('answer', [
+    {'bFinalized': 'false'}, {'bFinalized': [False]}, {}, {'bFinalized': False, 'lNextCheckDelay': 'soon'},
+    {'bFinalized': True, 'bSuccededFinalized': False, 'pStateData': ['x']},
+    {'bFinalized': False, 'pStateData': {'type': ['params'], 'value': {}}, 'lNextCheckDelay': 10},
+])
+def test_check_action_of_an_unexpected_shape_names_vendor_request_and_field(ksc, answer, monkeypatch):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import UnexpectedAnswer
+    import asyncops_simulators.kit as kit
+    ksc_client = client(ksc)
+    ksc_client.start_session()
+    guid = ksc_client.start_action('HostGroup.RemoveGroup', {'nGroup': 1})
+    monkeypatch.setattr(ksc.simulator, '_check', lambda request, owner, params: kit.json_response(answer))
+    if answer.get('pStateData', {}) == {'type': ['params'], 'value': {}}:
+        # An unhashable "type" is plain data, not a typed value: kept as it came.
+        assert ksc_client.check_action(guid).payload['state_data'] == {'type': ['params'], 'value': {}}
+        return
+    with pytest.raises(UnexpectedAnswer) as caught:
+        ksc_client.check_action(guid)
+    assert caught.value.message.startswith('KSC answered CheckActionState of action %s with ' % guid)
+
+
+def test_unwrap_keeps_objects_whose_type_is_not_a_kind_name():
+    odd = {'type': ['long'], 'value': 1}
+    assert unwrap({'a': odd, 'b': {'type': None, 'value': 2}, 'c': {'type': 'long'}}) == \
+        {'a': odd, 'b': {'type': None, 'value': 2}, 'c': {'type': 'long'}}
+
+
+def test_ipv6_literal_host(start_simulator):
+    from asyncops_simulators.ksc import KscSimulator
+    sim = start_simulator(KscSimulator(), host='::1')
+    ksc_client = KscClient('::1', port=sim.port, username=USER, password=PASSWORD, ca_path=sim.ca_path, timeout=5)
+    assert ksc_client.http.base_url == 'https://[::1]:%d/api/v1.0' % sim.port
+    ksc_client.start_session()
+    assert ksc_client.check_action(ksc_client.start_action('HostGroup.RemoveGroup', {'nGroup': 1})).status == RUNNING
