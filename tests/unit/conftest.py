@@ -24,7 +24,8 @@ class RunningSimulator(object):
         self.server = server
         self.ca_path = ca_path
         self.port = server.port
-        self.base_url = 'https://127.0.0.1:%d' % server.port
+        self.host = server.host
+        self.base_url = server.base_url
 
     def reset(self):
         self.simulator.faults = []
@@ -39,8 +40,9 @@ def start_simulator(tmp_path_factory):
     from asyncops_simulators import kit
     started = []
 
-    def start(simulator):
-        server, ca_path = kit.start_in_thread(simulator, str(tmp_path_factory.mktemp(simulator.name)))
+    def start(simulator, host='127.0.0.1'):
+        # host='::1' serves on IPv6 loopback (the certificate names ::1 too).
+        server, ca_path = kit.start_in_thread(simulator, str(tmp_path_factory.mktemp(simulator.name)), host=host)
         running = RunningSimulator(simulator, server, ca_path)
         started.append(server)
         return running

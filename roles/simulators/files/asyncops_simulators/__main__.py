@@ -95,7 +95,7 @@ def serve(args):
 def _healthy(state, timeout=2.0):
     context = ssl.create_default_context(cafile=state['ca_path'])
     for port in state['ports'].values():
-        url = 'https://%s:%d%shealth' % (state['host'], port, kit.CONTROL_PREFIX)
+        url = 'https://%s:%d%shealth' % (kit.url_host(state['host']), port, kit.CONTROL_PREFIX)
         try:
             with urllib.request.urlopen(url, context=context, timeout=timeout) as answer:
                 if answer.status != 200:
