@@ -47,7 +47,10 @@ options:
       - Configuration action(s) to start, in order. Each one is started with the method the API requires (PUT for
         V(save), V(verify) and V(restore); POST for V(activate) and V(backup)) and waited on before the next one.
       - The first action that fails or times out stops the list; the remaining ones are not started.
-      - O(wait_timeout) bounds the whole list, not each action, so that it can be kept below a job template's timeout.
+      - O(wait_timeout) bounds the whole list, not each action, so that it can be kept below a job template's timeout;
+        no action is started once it has passed.
+      - An empty list is refused.
+      - Every option is checked before anything is sent to the SBC; bad input never takes the lock.
       - Without O(action), the module only reads (or, with O(wait=true), waits on) the reported operation.
       - With O(wait=false), only one action may be given; it is started, its status read once, and the lock released.
     type: list
@@ -66,6 +69,8 @@ options:
       - The lock belongs to the access token, and every task gets a token of its own, so a lock taken by an earlier
         task cannot be reused. Set to V(false) only for actions your SBC accepts without the lock; it answers HTTP 423
         to a configuration action that needs the lock from a token that does not hold it.
+      - V(false) allows only one action: a list runs as one change, so that no other session can change or activate
+        the configuration between its actions.
     type: bool
     default: true
   backup_source:
@@ -86,6 +91,7 @@ options:
 notes:
   - The field that carries the current token in an early re-authentication is not documented by Oracle; the module
     sends it as C(accessToken) in a form-encoded body.
+  - O(token_lifetime) must be more than 0 and at most 86400 (a day); the device's tokens live 600 seconds.
   - The in-progress status word is not documented either; any word other than C(success) or C(fail) (and their
     variants C(succeeded), C(failed), C(failure)) counts as still running and is returned in RV(vendor_status).
 seealso:
@@ -174,10 +180,14 @@ actions:
   type: list
   elements: dict
 actions_not_started:
-  description: Actions of O(action) that were not started because an earlier one failed.
-  returned: when an action failed before the end of the list
+  description: Actions of O(action) that were not started because an earlier one failed or the deadline passed.
+  returned: when the list stopped before its end
   type: list
   elements: str
+lock_release_error:
+  description: Why the configuration lock could not be released; the lock then ends with the token's lifetime.
+  returned: when releasing the lock failed
+  type: str
 attempts:
   description: Status requests the (last) wait made.
   returned: when a status was read
