@@ -234,3 +234,93 @@ def test_v1_error_echoing_the_string_to_sign_does_not_leak_the_sts_token(sas):
     assert 'SecurityToken' in caught.value.fields['error']['message']
     for leak in (token, 'CAIS%2Bbase64', 'CAIS%252Bbase64', 'token%252Bwith'):
         assert leak not in result
+
+
+def control(sim, action, **body):
+    import requests
+    response = requests.post('%s/_sim/%s' % (sim.base_url, action), json=body, verify=sim.ca_path, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _wait_and_at_second_check(sim, sas_client, task_id, action, **body):
+    checks = []
+
+    def check():
+        checks.append(1)
+        if len(checks) == 2:
+            control(sim, action, **body)
+        return sas_client.scan_progress(task_id)
+    with pytest.raises(TerminalError) as caught:
+        wait_for(check, WaitPolicy(timeout=60, poll_interval=1), clock=FakeClock())
+    assert len(checks) == 2
+    return caught.value
+
+
+def test_access_key_revoked_mid_wait_fails_at_once(sas):
+    from asyncops_simulators import sas as simulated
+    task_id = sas.simulator.create_operation({'duration': 60})['task_id']
+    error = _wait_and_at_second_check(sas, client(sas), task_id, 'revoke')
+    assert 'InvalidAccessKeyId.NotFound' in error.message and simulated.DEFAULT_ACCESS_KEY_ID in error.message
+    assert simulated.DEFAULT_ACCESS_KEY_SECRET not in repr(error.to_result())
+
+
+def test_sts_token_expired_mid_wait_fails_at_once(sas):
+    from asyncops_simulators import sas as simulated
+    task_id = sas.simulator.create_operation({'duration': 60})['task_id']
+    sts = client(sas, access_key_id=simulated.STS_ACCESS_KEY_ID, access_key_secret=simulated.STS_ACCESS_KEY_SECRET,
+                 security_token=simulated.STS_SECURITY_TOKEN)
+    error = _wait_and_at_second_check(sas, sts, task_id, 'end_sessions')
+    assert error.message.startswith('Alibaba Cloud rejected the STS security token (InvalidSecurityToken.Expired)')
+    assert simulated.STS_SECURITY_TOKEN not in repr(error.to_result())
+
+
+@pytest.mark.parametrize('version', ['v3', 'v1'])
+def test_ipv6_literal_endpoint(start_simulator, version):
+    from asyncops_simulators.sas import SasSimulator
+    sim = start_simulator(SasSimulator(), host='::1')
+    for endpoint in ('[::1]:%d' % sim.port, 'https://[::1]:%d' % sim.port):
+        sas_client = SasClient('LTAI5tSimulatorKeyId', 'SimulatorSecret4a7f9c2e81d6b3', endpoint=endpoint,
+                               ca_path=sim.ca_path, request_timeout=5, signature_version=version)
+        assert sas_client.http.base_url == 'https://[::1]:%d' % sim.port
+        task_id, dummy = sas_client.start_virus_scan(TARGETS)
+        assert sas_client.scan_progress(task_id).payload['task_id'] == task_id
+
+
+@pytest.mark.parametrize('answer, unexpected', [
+    ([{'ScanTaskId': 1}], 'a list as the answer'),
+    ('282832', 'a number as the answer'),
+    ('"282832"', 'a string as the answer'),
+    ({'ScanTaskId': [282832], 'RequestId': 'r'}, 'a list as ScanTaskId'),
+    ({'ScanTaskId': 'soon', 'RequestId': 'r'}, 'a string as ScanTaskId where a whole number was expected'),
+])
+def test_start_virus_scan_answer_of_an_unexpected_shape(sas, monkeypatch, answer, unexpected):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import UnexpectedAnswer
+    from asyncops_simulators import kit
+    monkeypatch.setattr(sas.simulator, 'start_virus_scan', lambda params: kit.json_response(answer))
+    with pytest.raises(UnexpectedAnswer) as caught:
+        client(sas).start_virus_scan(TARGETS)
+    assert caught.value.message.startswith('Alibaba Cloud answered StartVirusScanTask with %s' % unexpected)
+
+
+def test_scan_task_id_sent_as_text_is_read_as_the_number(sas, monkeypatch):
+    from asyncops_simulators import kit
+    monkeypatch.setattr(sas.simulator, 'start_virus_scan',
+                        lambda params: kit.json_response({'ScanTaskId': '282832', 'RequestId': 'r'}))
+    assert client(sas).start_virus_scan(TARGETS) == (282832, 'r')
+
+
+@pytest.mark.parametrize('answer', [{'ScanTaskProgress': ['Success']}, {'ScanTaskProgress': {'a': 1}}, {}])
+def test_progress_of_an_unexpected_shape(sas, monkeypatch, answer):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import UnexpectedAnswer
+    from asyncops_simulators import kit
+    monkeypatch.setattr(sas.simulator, 'describe_scan_task_progress', lambda params: kit.json_response(answer))
+    with pytest.raises(UnexpectedAnswer) as caught:
+        client(sas).scan_progress(7)
+    assert caught.value.message.startswith('Alibaba Cloud answered DescribeScanTaskProgress for task 7 with ')
+
+
+@pytest.mark.parametrize('value, expected', [(5, 5), ({'a': 1}, None), ('[1', '[1'), (None, None), ([1], [1])])
+def test_target_info_of_any_kind_never_fails_a_scan(value, expected):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.sas import parse_target_info
+    assert parse_target_info(value) == expected

@@ -240,3 +240,132 @@ def test_the_other_verb_is_refused_so_the_verb_per_action_matters(sbc, clock, ac
                     params={'action': action, 'backupSource': 'running', 'filename': 'x.gz'})
     assert caught.value.fields['http_status'] == 405
     assert counters(sbc).get('operations_started', 0) == 0
+
+
+def control(sim, action, **body):
+    """The simulator's own control API, over HTTPS as a playbook would call it."""
+    import requests
+    response = requests.post('%s/_sim/%s' % (sim.base_url, action), json=body, verify=sim.ca_path, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_token_ended_mid_wait_under_the_lock_fails_at_once_naming_the_lock(sbc, clock):
+    sbc.simulator.configure({'durations': {'save': 30}})
+    client = client_for(sbc, clock)
+    client.lock()
+    link = client.start('save')
+    checks = []
+
+    def check():
+        checks.append(1)
+        if len(checks) == 2:
+            assert control(sbc, 'end_sessions') == {'ended': 1}
+        return client.check('save', link)
+    with pytest.raises(TerminalError) as caught:
+        wait_for(check, WaitPolicy(timeout=60, poll_interval=1), clock=clock, rng=lambda: 0.0)
+    assert len(checks) == 2
+    assert 'configuration lock went with it' in caught.value.message
+    assert caught.value.fields['http_status'] == 401
+
+
+def test_token_ended_mid_wait_without_the_lock_is_renewed(sbc, clock):
+    sbc.simulator.configure({'durations': {'save': 3}})
+    client = client_for(sbc, clock)
+    client.lock()
+    link = client.start('save')
+    client.unlock()
+    checks = []
+
+    def check():
+        checks.append(1)
+        if len(checks) == 2:
+            control(sbc, 'end_sessions')
+        return client.check('save', link)
+    outcome = wait_for(check, WaitPolicy(timeout=60, poll_interval=1), clock=clock, rng=lambda: 0.0)
+    assert outcome.observation.status == SUCCEEDED
+    assert counters(sbc)['tokens_issued'] == 2
+
+
+def test_credentials_revoked_mid_wait_fail_the_next_token_request(sbc, clock):
+    sbc.simulator.configure({'durations': {'save': 30}})
+    client = client_for(sbc, clock)
+    client.lock()
+    link = client.start('save')
+    client.unlock()
+    checks = []
+
+    def check():
+        checks.append(1)
+        if len(checks) == 2:
+            control(sbc, 'revoke', end_sessions=True)
+        return client.check('save', link)
+    with pytest.raises(TerminalError) as caught:
+        wait_for(check, WaitPolicy(timeout=60, poll_interval=1), clock=clock, rng=lambda: 0.0)
+    assert 'rejected the credentials of user admin (HTTP 401)' in caught.value.message
+    assert PASSWORD not in repr(caught.value.to_result())
+
+
+@pytest.mark.parametrize('body, unexpected', [
+    ('<response>just text</response>', 'a string as the response envelope'),
+    ('<response><data>text</data></response>', 'a string as data'),
+    ('<response><data><operationState>busy</operationState></data></response>', 'a string as operationState'),
+    ('<response><data><operationState><operation>save</operation><status><a/><b/></status></operationState>'
+     '</data></response>', 'an object as status'),
+    ('<other/>', 'the root element other'),
+])
+def test_asyncstatus_of_an_unexpected_shape_is_one_terminal_sentence(sbc, clock, monkeypatch, body, unexpected):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import UnexpectedAnswer
+    from asyncops_simulators import sbc as sbc_sim
+    from asyncops_simulators import kit
+    client = client_for(sbc, clock)
+    client.authenticate()
+    monkeypatch.setattr(sbc_sim.SbcSimulator, '_asyncstatus',
+                        lambda self, now: kit.Response(200, body, content_type='application/xml'))
+    with pytest.raises(UnexpectedAnswer) as caught:
+        client.check('save')
+    assert caught.value.message.startswith('The SBC at 127.0.0.1 answered GET admin/asyncstatus with %s' % unexpected)
+
+
+@pytest.mark.parametrize('body, content_type', [
+    ('', 'application/xml'),
+    ('<html><body>Proxy error</body></html>', 'text/html'),
+    ('<response><data>', 'application/xml'),
+])
+def test_asyncstatus_cut_off_or_from_a_proxy_is_transient(sbc, clock, monkeypatch, body, content_type):
+    from asyncops_simulators import sbc as sbc_sim
+    from asyncops_simulators import kit
+    client = client_for(sbc, clock)
+    client.authenticate()
+    monkeypatch.setattr(sbc_sim.SbcSimulator, '_asyncstatus',
+                        lambda self, now: kit.Response(200, body, content_type=content_type))
+    with pytest.raises(TransientError):
+        client.check('save')
+
+
+def test_error_messages_of_odd_shapes_are_read_leniently(sbc, clock, monkeypatch):
+    from asyncops_simulators import sbc as sbc_sim
+    from asyncops_simulators import kit
+    client = client_for(sbc, clock)
+    client.authenticate()
+    body = ('<response><data/><messages><errorMessage code="7">Locked by CLI</errorMessage><errorMessage><x/>'
+            '</errorMessage></messages><messages>second</messages><links/></response>')
+    monkeypatch.setattr(sbc_sim.SbcSimulator, '_asyncstatus',
+                        lambda self, now: kit.Response(400, body, content_type='application/xml'))
+    with pytest.raises(TerminalError) as caught:
+        client.check('save')
+    assert caught.value.fields['messages'] == ['Locked by CLI']
+
+
+def test_ipv6_literal_host(start_simulator, clock):
+    from asyncops_simulators.sbc import SbcSimulator
+    simulator = SbcSimulator(clock=clock.now)
+    simulator.configure({'password': PASSWORD})
+    sim = start_simulator(simulator, host='::1')
+    client = SbcClient('::1', 'admin', PASSWORD, port=sim.port, ca_path=sim.ca_path, clock=clock)
+    assert client.http.base_url == 'https://[::1]:%d/rest' % sim.port
+    client.lock()
+    link = client.start('save')
+    client.unlock()
+    assert link.startswith('v1.2/admin/asyncstatus') or link.startswith('https://[::1]:%d/' % sim.port)
+    assert wait(client, clock, 'save', link, timeout=30).observation.status == SUCCEEDED

@@ -339,3 +339,115 @@ def test_control_api_creates_many_handles_in_one_call(sf):
     assert sorted(listed) == sorted(created['ids'])
     assert [listed[h].status for h in created['ids']] == [SUCCEEDED, RUNNING, RUNNING]
     assert set(entry.result_type for entry in listed.values()) == set(['DriveAdd'])
+
+
+# -- deadlines, credentials, IPv6, shapes ----------------------------------------
+
+class SlowClusterClock(object):
+    """An injected clock on which every answer of the cluster takes ``per_request`` seconds."""
+
+    def __init__(self, per_request):
+        self.time = 100.0
+        self.per_request = per_request
+
+    def now(self):
+        return self.time
+
+    def sleep(self, seconds):
+        self.time += max(seconds, 0)
+
+    def on_response(self, response, *args, **kwargs):
+        self.time += self.per_request
+
+
+@pytest.mark.parametrize('use_list', [False, True])
+def test_per_handle_reads_stop_at_the_deadline(sf, use_list):
+    """Handles the cluster does not know, read one by one at 2 s each: the wait still ends on time."""
+    sf.simulator.configure({'list_async_results': use_list})
+    clock = SlowClusterClock(per_request=2.0)
+    sf_client = client(sf)
+    sf_client.http.session.hooks['response'].append(clock.on_response)
+    wait_policy = policy(timeout=10, retries=0)
+    handles = list(range(5000, 5300))  # never issued: each costs its own GetAsyncResult
+    watcher = AsyncHandleWatcher(sf_client, deadline=wait_policy.deadline(clock), clock=clock)
+    start = clock.now()
+    with pytest.raises(WaitTimeout) as caught:
+        wait_for_many(watcher, handles, wait_policy, clock=clock)
+    elapsed = clock.now() - start
+    assert elapsed <= 10 + 2.0  # wait_timeout + one request
+    assert calls(sf, 'GetAsyncResult') <= 6
+    assert len(watcher.unread) >= len(handles) - 6
+    batch = caught.value.observation.payload
+    assert len(batch.pending()) >= len(handles) - 6
+
+
+def test_without_a_deadline_the_watcher_reads_every_handle(sf):
+    sf.simulator.configure({'list_async_results': False})
+    watcher = AsyncHandleWatcher(client(sf))
+    observations = watcher([9001, 9002, 9003])
+    assert sorted(observations) == [9001, 9002, 9003]
+    assert all(o.status == FAILED for o in observations.values()) and watcher.unread == []
+
+
+def test_credentials_revoked_mid_wait_fail_at_once(sf):
+    import requests
+    handle = operation(sf, duration=30)
+    sf_client = client(sf)
+    clock = SimulatorClock(sf)
+    checks = []
+
+    def check():
+        checks.append(1)
+        if len(checks) == 2:
+            answer = requests.post(sf.base_url + '/_sim/revoke', json={}, verify=sf.ca_path, timeout=5)
+            assert answer.json() == {'revoked': [USER]}
+        return sf_client.get_async_result(handle).observation()
+    with pytest.raises(TerminalError) as caught:
+        wait_for(check, policy(), clock=clock)
+    assert len(checks) == 2 and caught.value.fields['http_status'] == 401
+    assert PASSWORD not in repr(caught.value.to_result())
+
+
+def test_ipv6_literal_host(start_simulator):
+    from asyncops_simulators.solidfire import SolidFireSimulator
+    sim = start_simulator(SolidFireSimulator(), host='::1')
+    sf_client = SolidFireClient('::1', USER, PASSWORD, port=sim.port, ca_path=sim.ca_path, timeout=5)
+    assert sf_client.http.base_url == 'https://[::1]:%d' % sim.port
+    handle, dummy = sf_client.start('CloneVolume', {'volumeID': 1, 'name': 'v6'})
+    assert sf_client.get_async_result(handle, keep_result=True).async_handle == handle
+
+
+def _answer_with(sf, monkeypatch, result):
+    from asyncops_simulators import kit
+    monkeypatch.setattr(sf.simulator, 'handle', lambda request: kit.json_response({'id': 1, 'result': result}))
+
+
+@pytest.mark.parametrize('result, unexpected', [
+    (['running'], 'a list as the result'),
+    ('complete', 'a string as the result'),
+    ({'status': ['complete']}, 'a list as status'),
+    ({'resultType': 'Clone'}, 'no status'),
+])
+def test_get_async_result_of_an_unexpected_shape(sf, monkeypatch, result, unexpected):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import UnexpectedAnswer
+    _answer_with(sf, monkeypatch, result)
+    with pytest.raises(UnexpectedAnswer) as caught:
+        client(sf).get_async_result(3)
+    assert caught.value.message.startswith(
+        'The SolidFire cluster answered GetAsyncResult for handle 3 with %s' % unexpected)
+
+
+def test_a_bare_error_message_becomes_an_error_object(sf, monkeypatch):
+    _answer_with(sf, monkeypatch, {'status': 'complete', 'error': 'disk on fire'})
+    result = client(sf).get_async_result(3)
+    assert result.status == FAILED and result.error == {'message': 'disk on fire'}
+
+
+@pytest.mark.parametrize('entries', [[{'asyncResultID': [1], 'completed': True}], [{'completed': True}], ['x'],
+                                     [{'asyncResultID': 1, 'completed': 'yes'}]])
+def test_list_async_results_of_an_unexpected_shape(sf, monkeypatch, entries):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import UnexpectedAnswer
+    _answer_with(sf, monkeypatch, {'asyncHandles': entries})
+    with pytest.raises(UnexpectedAnswer) as caught:
+        client(sf).list_async_results()
+    assert caught.value.message.startswith('The SolidFire cluster answered ListAsyncResults with ')
