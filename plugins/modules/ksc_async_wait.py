@@ -21,6 +21,8 @@ description:
     wait inside it and ends it afterwards. A session token, unlike a connection login, survives a server or
     proxy that closes the keep-alive connection during a long wait.
   - The task fails when the action is finalized unsuccessfully, with the details of C(pStateData) in RV(error).
+  - When KSC ends or expires the session the wait uses (every call then gets HTTP 403), the task fails saying so,
+    with RV(session_ended); the action can no longer be checked from any other session.
 author:
   - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
@@ -64,7 +66,11 @@ options:
       - By default the first of C(strActionGuid), C(wstrActionGuid), C(strRequestId) and C(PxgRetVal) that is set.
     type: str
 notes:
-  - O(wait=false) with O(method) needs O(session_id), because the started action can only be checked later from the same session.
+  - O(wait=false) with O(method) needs O(session_id), because the started action can only be checked later from the same session;
+    without it the task is refused before anything is sent.
+  - A session the module starts itself is ended when the task ends, also when the wait fails or times out; its id never
+    appears in the result, in C(msg) or in progress lines.
+  - KSC reports no percentage for an action, so progress lines show its state (C(not finalized)) and the time taken.
   - KSC's C(lNextCheckDelay) is a floor for the next check, also after a failed request; C(STDE_UNAVAIL) answers are retried
     after that delay within O(retries).
 seealso:
@@ -204,6 +210,21 @@ elapsed:
   returned: when a wait ran
   type: float
   sample: 10.4
+method:
+  description: The O(method) that was called.
+  returned: when O(method) was given
+  type: str
+  sample: HostGroup.RemoveGroup
+session_ended:
+  description: True when the task failed because KSC no longer accepted its session (it ended or expired).
+  returned: when the session was lost
+  type: bool
+  sample: true
+http_status:
+  description: HTTP status of the refused request.
+  returned: when a request was refused with an HTTP error
+  type: int
+  sample: 403
 history:
   description: Status changes and transient errors seen during the wait (the first and the most recent ones).
   returned: when a wait ran

@@ -17,8 +17,10 @@ description:
     RV(session_id), which later tasks pass as O(session_id) instead of credentials.
   - Actions started in a session can only be checked from that session, so a session is how an action started by
     one task is waited on by another (M(asyncops.jobs.ksc_async_wait) with O(asyncops.jobs.ksc_async_wait#module:action_guid)).
-  - O(state=present) with O(session_id) checks that session with C(Session.Ping) and keeps it if it is alive.
-  - O(state=absent) ends the session O(session_id) with C(Session.EndSession); a session that is already gone is not a change.
+  - O(state=present) with O(session_id) checks that session with C(Session.Ping) and keeps it if it is alive; if it
+    has ended, a new one is started, which needs O(username) and O(password).
+  - O(state=absent) ends the session O(session_id) with C(Session.EndSession); a session that is already gone (ended,
+    expired, or unknown to this KSC) is not a change and not a failure.
 author:
   - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
@@ -34,6 +36,7 @@ attributes:
     support: full
     details:
       - No session is started or ended; an existing O(session_id) is still checked with C(Session.Ping).
+      - O(state=absent) reports C(changed=true) only when that session is alive.
 options:
   state:
     description:
@@ -84,7 +87,9 @@ session_id:
   type: str
   sample: nsSim3f1c0d9e4b2a4f6c8e7d5b3a1f0e9c8d
 alive:
-  description: Whether the session given in O(session_id) was alive before the task.
+  description:
+    - Whether the session given in O(session_id) was alive before the task.
+    - With O(state=absent), false when it was already gone (then RV(changed) is false).
   returned: when O(session_id) was given
   type: bool
   sample: true
