@@ -262,3 +262,115 @@ def test_task_timeline_starts_queued(kis):
         states.append(task.phase(task.started + offset)[0])
     assert states == ['Created', 'Queued', 'Starting', 'Running', 'Completed']
     assert time.monotonic() - task.started < 5
+
+
+def test_credentials_revoked_mid_wait_fail_at_once(kis):
+    import requests
+    task_id = create(kis, duration=60)
+    kis_client = client(kis)
+    checks = []
+
+    class Clock(object):
+        time = 0.0
+
+        def now(self):
+            return self.time
+
+        def sleep(self, seconds):
+            self.time += seconds
+
+    def check():
+        checks.append(1)
+        if len(checks) == 2:
+            answer = requests.post(kis.base_url + '/_sim/revoke', json={}, verify=kis.ca_path, timeout=5)
+            assert answer.json() == {'revoked': ['kis-admin']}
+        return kis_client.read(task_id)
+    with pytest.raises(TerminalError) as caught:
+        wait_for(check, WaitPolicy(timeout=60, poll_interval=1), clock=Clock())
+    assert len(checks) == 2 and caught.value.fields['http_status'] == 401
+    assert 'rejected the credentials of user kis-admin' in caught.value.message
+    assert PASSWORD not in repr(caught.value.to_result())
+
+
+def test_ipv6_literal_host(start_simulator):
+    from asyncops_simulators.integration_server import IntegrationServerSimulator
+    simulator = IntegrationServerSimulator()
+    simulator.configure({'password': PASSWORD})
+    sim = start_simulator(simulator, host='::1')
+    kis_client = IntegrationServerClient('::1', 'kis-admin', PASSWORD, port=sim.port, ca_path=sim.ca_path, timeout=5)
+    assert kis_client.http.base_url == 'https://[::1]:%d/api/2.0/virtualization' % sim.port
+    task_id = simulator.create_operation({'duration': 30})['id']
+    assert kis_client.get_task(task_id)['id'] == task_id
+    assert kis_client.cancel_task(task_id) in (CANCELLED_NOW, CANCEL_ACCEPTED)
+
+
+def _answer(kis, monkeypatch, status, body):
+    from asyncops_simulators import kit
+    monkeypatch.setattr(kis.simulator, 'handle', lambda request: kit.Response(status, body, content_type='application/xml'))
+
+
+@pytest.mark.parametrize('body, unexpected', [
+    ('<task>just text</task>', 'a string as the task element'),
+    ('<task/>', 'null as the task element'),
+    ('<task id="7"><state><a/><b/></state></task>', 'an object as state'),
+    ('<task id="7"><type>CreateTenant</type></task>', 'no state'),
+    ('<task><state>Running</state></task>', 'no the id attribute of a task'),
+    ('<tasks/>', 'the root element tasks'),
+])
+def test_task_of_an_unexpected_shape_is_one_sentence(kis, monkeypatch, body, unexpected):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import UnexpectedAnswer
+    _answer(kis, monkeypatch, 200, body)
+    with pytest.raises(UnexpectedAnswer) as caught:
+        client(kis).get_task('7')
+    assert caught.value.message.startswith('The Integration Server answered GET tasks/7 with %s' % unexpected)
+
+
+def test_an_element_with_attributes_where_text_is_expected_gives_its_text(kis, monkeypatch):
+    _answer(kis, monkeypatch, 200, '<task id="7"><state since="x">Running</state><progress unit="%">40</progress></task>')
+    task = client(kis).get_task('7')
+    assert task['state'] == 'Running' and task['progress'] == 40
+
+
+def test_a_proxy_page_or_an_empty_answer_is_transient(kis, monkeypatch):
+    from asyncops_simulators import kit
+    monkeypatch.setattr(kis.simulator, 'handle', lambda request: kit.Response(
+        200, '<html><body>Gateway</body></html>', content_type='text/html'))
+    with pytest.raises(TransientError):
+        client(kis).get_task('7')
+    _answer(kis, monkeypatch, 200, '')
+    with pytest.raises(TransientError):
+        client(kis).list_tasks()
+
+
+@pytest.mark.parametrize('status, body', [
+    (404, '<error><code><x/></code><message>gone</message></error>'),
+    (405, '<error>child task</error>'),
+    (405, '<error><message a="1">child</message><message>task</message></error>'),
+    (409, 'not xml at all <'),
+    (500, '<error/>'),
+])
+def test_cancel_answers_of_odd_shapes_end_in_the_collections_errors(kis, monkeypatch, status, body):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError
+    _answer(kis, monkeypatch, status, body)
+    try:
+        outcome = client(kis).cancel_task('7')
+    except AsyncOpsError as err:
+        assert err.message and '\n' not in err.message
+        error = err.fields.get('error')
+        assert error is None or all(isinstance(value, str) for value in error.values())
+    else:
+        assert outcome == ALREADY_FINISHED
+
+
+def test_error_of_reads_every_shape_of_error_as_text():
+    from ansible_collections.asyncops.jobs.plugins.module_utils.integration_server import error_of
+    assert error_of({'state': 'Failed', 'error': ['a', 'b']}) == {'name': 'Failed', 'message': 'a b'}
+    assert error_of({'state': 'Failed', 'error': {'code': 'E1', 'message': {'#text': 'm', '@l': 'en'}}})['message'] == 'm'
+    assert error_of({'state': 'Failed', 'error': {'x': {'y': 1}}}) == {'x': {'y': 1}, 'name': 'Failed', 'message': None}
+
+
+def test_many_missing_tasks_are_counted_not_listed(kis):
+    with pytest.raises(TerminalError) as caught:
+        client(kis).batch_reader(['missing-%d' % n for n in range(1000)])(['missing-0'])
+    assert caught.value.message.endswith('missing-0, missing-1, missing-2, missing-3, missing-4 and 995 more.')
+    assert len(caught.value.fields['missing_task_ids']) == 1000
