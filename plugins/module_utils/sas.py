@@ -101,7 +101,7 @@ class SasClient(object):
                    region=params.get('region'), endpoint=params.get('endpoint'),
                    signature_version=params.get('signature_version') or 'v3',
                    validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),
-                   request_timeout=params.get('request_timeout') or 30.0)
+                   request_timeout=params.get('request_timeout', 30.0))
 
     # -- the wire ----------------------------------------------------------
     def call(self, action, params, retry_unsent_only=False):
