@@ -145,14 +145,14 @@ def _run_in_order(task, client, actions, policy):
                 task.params['wait_timeout'], action, '; %s finished' % done if done else ''),
                 reason=TIMED_OUT, timed_out=True, actions_not_started=actions[index:], **result)
         task.remember(changed=True)
-        link = client.start(action, backup_source=task.params['backup_source'],
-                            restore_source=task.params['restore_source'], filename=task.params['filename'])
-        task.remember(operation=action)
         try:
+            link = client.start(action, backup_source=task.params['backup_source'],
+                                restore_source=task.params['restore_source'], filename=task.params['filename'])
+            task.remember(operation=action)
             outcome = task.wait(lambda expected=action, link=link: client.check(expected, link), _describe(action),
                                 policy=policy)
         except AsyncOpsError as err:
-            # The deadline, or a status that could not be read: the rest of the list never starts.
+            # A refused start, the deadline, a status that could not be read: the rest never starts.
             if rest:
                 err.fields['actions_not_started'] = rest
             raise

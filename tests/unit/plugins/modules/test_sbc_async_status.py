@@ -361,3 +361,14 @@ def test_bad_input_gets_the_same_refusal_on_the_controller(sbc, monkeypatch, ext
     assert failed and module_failed and not lines
     assert (result['msg'], result['reason'], result['ran_on']) == (module_result['msg'], 'invalid_options', 'controller')
     assert counters(sbc)['requests_total'] == 0
+
+
+def test_a_refused_start_stops_the_list_and_names_what_did_not_start(sbc, monkeypatch):
+    from asyncops_simulators.kit import Fault
+    sbc.simulator.faults.append(Fault('status', status=400, endpoint='action=verify', count=1))
+    result, failed = run_module(monkeypatch, sbc_async_status, args(sbc, action=['save', 'verify', 'activate']))
+    assert failed and result['reason'] == 'request_rejected' and result['http_status'] == 400
+    assert result['msg'].startswith('Could not start the verify operation on the SBC at 127.0.0.1 (HTTP 400)')
+    assert result['actions_not_started'] == ['activate']
+    assert [a['action'] for a in result['actions']] == ['save']
+    assert counters(sbc)['locks_released'] == 1 and sbc.simulator.lock_owner is None
