@@ -290,4 +290,3 @@ class IntegrationServerClient(object):
 
 def _quote(task_id):
     return quote(str(task_id), safe='')
-

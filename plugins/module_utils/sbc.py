@@ -322,4 +322,3 @@ class SbcClient(object):
 
     def close(self):
         self.http.close()
-

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError, TransientError
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import TerminalError
 from ansible_collections.asyncops.jobs.plugins.module_utils.http_client import HttpClient, base_url, dumps
 from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import Answer, scalar
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import FAILED, RUNNING, SUCCEEDED, Observation, SystemClock
