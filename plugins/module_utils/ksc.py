@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Kaspersky Security Center Open API client: sessions, PxgError envelopes, async action checks.
 
-Knows the wire (API-NOTES section 1), not Ansible. Two ways in:
+Knows the wire (Kaspersky's KSC Open API), not Ansible. Two ways in:
 
 - :meth:`KscClient.login`: connection login. KSC binds it, and every action started after it,
   to the TCP keep-alive connection, so a dropped connection loses both.

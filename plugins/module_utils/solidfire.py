@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """NetApp SolidFire Element JSON-RPC client: method calls, error envelopes, async results.
 
-Knows the wire (API-NOTES section 3), not Ansible. Every call is ``POST /json-rpc/<version>``
+Knows the wire (the Element JSON-RPC API), not Ansible. Every call is ``POST /json-rpc/<version>``
 with HTTP Basic; there is no session to keep, so a dropped keep-alive connection costs nothing
 but the request that was on it.
 """
@@ -140,7 +140,7 @@ class AsyncResult(object):
         return Observation(self.status, vendor_status=self.vendor_status, payload=self, progress=self.progress)
 
     def to_result(self):
-        """The module's per-handle keys (DESIGN section 5)."""
+        """The per-handle keys of solidfire_async_result's ``results``."""
         result = dict(async_handle=self.async_handle, status=self.status, vendor_status=self.vendor_status,
                       result_type=self.result_type, create_time=self.create_time,
                       last_update_time=self.last_update_time)

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Kaspersky Integration Server REST API simulator (``/api/2.0/virtualization/``).
 
-Faithful to API-NOTES section 5: HTTP Basic on every call, XML bodies, the task state machine
+Faithful to the vendor's REST API documentation: HTTP Basic on every call, XML bodies, the task state machine
 (``Created``/``Queued``/``Starting``/``Running``/``Stopping``/``Completed``/``Failed``/``Canceled``)
 with progress and stages, dates without a zone, the list filters, every cancel answer
 (200, 202, 404, 405 for child tasks, 409 for finished tasks) and the tenant endpoints that

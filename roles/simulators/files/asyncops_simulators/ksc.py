@@ -1,7 +1,7 @@
 # Copyright (c) asyncops.jobs contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Kaspersky Security Center Open API simulator (API-NOTES section 1).
+"""Kaspersky Security Center Open API simulator.
 
 What it keeps faithful, because the collection's client depends on it:
 

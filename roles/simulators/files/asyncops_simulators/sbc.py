@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Oracle Communications SBC REST API simulator (``/rest/{version}/``).
 
-Faithful to API-NOTES section 2: tokens from ``auth/token`` (HTTP Basic) with a configurable
+Faithful to the vendor's REST API documentation: tokens from ``auth/token`` (HTTP Basic) with a configurable
 lifetime and 401 after it; a configuration lock that belongs to a token (423 for everyone
 else, freed when its token expires); PUT for save/verify/restore and POST for activate/backup on
 ``configuration/management`` (405 for the other verb); 202 with an absolute link; and one

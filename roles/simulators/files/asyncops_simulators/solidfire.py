@@ -1,7 +1,7 @@
 # Copyright (c) asyncops.jobs contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""NetApp SolidFire Element JSON-RPC simulator (API-NOTES section 3).
+"""NetApp SolidFire Element JSON-RPC simulator.
 
 What it keeps faithful, because the collection's client and NetApp's own SDK depend on it:
 
