@@ -89,7 +89,7 @@ session_id:
 alive:
   description:
     - Whether the session given in O(session_id) was alive before the task.
-    - With O(state=absent), false when it was already gone (then RV(changed) is false).
+    - With O(state=absent), false when it was already gone (then C(changed) is false).
   returned: when O(session_id) was given
   type: bool
   sample: true
