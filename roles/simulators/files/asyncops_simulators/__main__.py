@@ -66,7 +66,9 @@ def serve(args):
                                               verbose=args.verbose)
     for vendor, server in servers.items():
         threading.Thread(target=server.serve_forever, name='sim-%s' % vendor, daemon=True).start()
-    state = {'pid': os.getpid(), 'host': args.host, 'ca_path': paths['ca.pem'], 'state_dir': args.state_dir,
+    # url_host: the host as it goes into a URL (an IPv6 literal in brackets), for playbooks.
+    state = {'pid': os.getpid(), 'host': args.host, 'url_host': kit.url_host(args.host),
+             'ca_path': paths['ca.pem'], 'state_dir': args.state_dir,
              'ports': {vendor: server.port for vendor, server in servers.items()}}
     tmp = _state_path(args.state_dir) + '.tmp'
     with open(tmp, 'w') as f:

@@ -306,3 +306,18 @@ def test_base_url_refuses_what_is_no_host(host):
 @pytest.mark.parametrize('value', ['inf', '-inf', 'nan', 'Infinity', '1e999'])
 def test_retry_after_that_is_not_finite_is_no_hint(value):
     assert parse_retry_after(value) is None
+
+
+def test_simulator_without_credentials_refuses_revoke_and_end_sessions(echo):
+    import requests
+    for action in ('revoke', 'end_sessions'):
+        answer = requests.post('%s/_sim/%s' % (echo.base_url, action), json={}, verify=echo.ca_path, timeout=5)
+        assert answer.status_code == 400 and 'echo simulator has no' in answer.json()['error']
+
+
+def test_http_client_on_ipv6_loopback(start_simulator):
+    from asyncops_simulators.kit import EchoSimulator
+    sim = start_simulator(EchoSimulator(), host='::1')
+    assert sim.base_url == 'https://[::1]:%d' % sim.port
+    http = HttpClient(base_url('::1', sim.port), ca_path=sim.ca_path, timeout=5)
+    assert http.request('GET', '/echo').json()['headers']['Host'] == '[::1]:%d' % sim.port
