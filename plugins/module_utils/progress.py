@@ -84,7 +84,7 @@ class ProgressReporter(object):
         parts = [self._state(event, elapsed), 'check %d' % event.attempt,
                  '%s of %s' % (format_duration(elapsed), format_duration(self.timeout))]
         left = self._time_left(event, elapsed)
-        if left is not None:
+        if left is not None and left >= 1:
             parts.append('about %s left' % format_duration(left))
         if self.extra is not None:
             more = self.extra()
