@@ -69,7 +69,7 @@ options:
       - The lock belongs to the access token, and every task gets a token of its own, so a lock taken by an earlier
         task cannot be reused. Set to V(false) only for actions your SBC accepts without the lock; it answers HTTP 423
         to a configuration action that needs the lock from a token that does not hold it.
-      - V(false) allows only one action: a list runs as one change, so that no other session can change or activate
+      - V(false) allows only one action, because a list runs as one change, so that no other session can change or activate
         the configuration between its actions.
     type: bool
     default: true
