@@ -243,8 +243,8 @@ class HttpClient(object):
         except requests.exceptions.RequestException as err:
             raise self.transport_error(err, url, kwargs['timeout'])
         except ValueError as err:  # urllib3's LocationParseError and kin: a URL or header it cannot use
-            raise TerminalError('The request to %s could not be sent (%s).' % (_host_port(url), _clean_reason(err)),
-                                url=self.redact(url))
+            raise TerminalError('The request to %s could not be sent (%s).'
+                                % (_host_port(url), self.redact(_clean_reason(err))), url=self.redact(url))
 
     def transport_error(self, err, url, timeout):
         """One sentence for a request that got no HTTP answer, without urllib3's wrapper text.
@@ -255,6 +255,7 @@ class HttpClient(object):
         where = _host_port(url)
         fields = dict(url=self.redact(url))
         cause = _innermost(err)
+        reason = self.redact(_clean_reason(cause))
         if isinstance(err, requests.exceptions.SSLError):
             verify_message = getattr(cause, 'verify_message', None)
             if verify_message and ('mismatch' in verify_message.lower() or 'hostname' in verify_message.lower()):
@@ -268,10 +269,10 @@ class HttpClient(object):
                     'validate_certs to false as the last resort.' % (where, _clean_reason(verify_message)),
                     tls_error='untrusted_certificate', **fields)
             return TerminalError('The TLS handshake with %s failed (%s): check that the port serves HTTPS.'
-                                 % (where, _clean_reason(cause)), tls_error='handshake_failed', **fields)
+                                 % (where, reason), tls_error='handshake_failed', **fields)
         if isinstance(err, requests.exceptions.ProxyError):
             return TransientHttpError('Could not reach %s through the proxy %s (%s): check HTTPS_PROXY and NO_PROXY.'
-                                      % (where, self._proxy_for(url), _clean_reason(cause)), **fields)
+                                      % (where, self._proxy_for(url), reason), **fields)
         if isinstance(err, requests.exceptions.ConnectTimeout):
             return TransientHttpError('Could not connect to %s within %s s.' % (where, _format(_connect_timeout(timeout))),
                                       **fields)
@@ -280,12 +281,10 @@ class HttpClient(object):
                                       **fields)
         if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
                             requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
-            return TerminalError('The URL %s is not valid (%s).' % (self.redact(url), _clean_reason(cause)), **fields)
-        if isinstance(err, requests.exceptions.TooManyRedirects):
-            return TerminalError('%s redirected %s too many times.' % (where, self.redact(url)), **fields)
+            return TerminalError('The URL %s is not valid (%s).' % (self.redact(url), reason), **fields)
         if isinstance(cause, socket.gaierror):
             return TransientHttpError('The host name %s could not be resolved (%s): check the host option and DNS.'
-                                      % (_host_port(url).split(' port ')[0], _clean_reason(cause)), **fields)
+                                      % (_host_port(url).split(' port ')[0], reason), **fields)
         if isinstance(cause, ConnectionRefusedError):
             return TransientHttpError('Connection to %s was refused: nothing listens on that port, or a firewall '
                                       'rejects it.' % where, **fields)
@@ -296,8 +295,7 @@ class HttpClient(object):
                                       **fields)
         if isinstance(err, requests.exceptions.ChunkedEncodingError):
             return TransientHttpError('The answer from %s broke off before its end.' % where, **fields)
-        return TransientHttpError('The request to %s failed (%s).' % (where, self.redact(_clean_reason(cause))),
-                                  **fields)
+        return TransientHttpError('The request to %s failed (%s).' % (where, reason), **fields)
 
     def _proxy_for(self, url):
         """The proxy ``requests`` used for ``url``, as host and port only (its URL may hold credentials)."""
