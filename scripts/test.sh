@@ -386,9 +386,10 @@ do_docs_site() {
   local keep="$ROOT/tests/output/docs-site" rc
   ensure_venv docs || return 1
   (cd "$COLL" && ASYNCOPS_DOCS_VENV="${VENV[docs]}" scripts/docs-site.sh "$SCOPE/docs-site"); rc=$?
-  if [ -d "$SCOPE/docs-site" ]; then
+  if [ -d "$SCOPE/docs-site/html" ]; then
     rm -rf "$keep.tmp"; mkdir -p "$keep.tmp"
-    cp -a "$SCOPE/docs-site/html" "$SCOPE"/docs-site/*.png "$keep.tmp/" 2>/dev/null
+    cp -a "$SCOPE/docs-site/html" "$keep.tmp/"
+    find "$SCOPE/docs-site" -maxdepth 1 -name '*.png' -exec cp {} "$keep.tmp/" \;
     rm -rf "$keep"; mv "$keep.tmp" "$keep"
     echo "kept: $keep/html/index.html"
     find "$keep" -maxdepth 1 -name "*.png" -printf "screenshot: %p\n"
