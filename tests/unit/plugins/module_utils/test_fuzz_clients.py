@@ -176,16 +176,18 @@ def random_value(rng, depth=0):
     return dict(('k%d' % i, random_value(rng, depth + 1)) for i in range(rng.randrange(1, 4)))
 
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            for path in _paths(value, prefix + (key,)):
-                yield path
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            for path in _paths(value, prefix + (index,)):
-                yield path
+def _paths(document):
+    """Every path (a tuple of keys and indexes) into ``document``, the root's ``()`` first."""
+    paths = []
+    todo = [((), document)]
+    while todo:
+        prefix, node = todo.pop()
+        paths.append(prefix)
+        if isinstance(node, dict):
+            todo.extend((prefix + (key,), value) for key, value in node.items())
+        elif isinstance(node, list):
+            todo.extend((prefix + (index,), value) for index, value in enumerate(node))
+    return paths
 
 
 def _replace(node, path, make):
@@ -204,7 +206,7 @@ def _replace(node, path, make):
 def mutate(rng, document):
     """A few structural changes: replace, delete, wrap in a list, duplicate, null out."""
     for dummy in range(rng.randrange(1, 4)):
-        paths = list(_paths(document))
+        paths = _paths(document)
         path = rng.choice(paths)
         choice = rng.randrange(6)
         if choice == 0:

@@ -327,7 +327,7 @@ def test_revoked_password_fails_the_next_login_but_not_a_live_session(ksc):
 ])
 def test_check_action_of_an_unexpected_shape_names_vendor_request_and_field(ksc, answer, monkeypatch):
     from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import UnexpectedAnswer
-    import asyncops_simulators.kit as kit
+    from asyncops_simulators import kit
     ksc_client = client(ksc)
     ksc_client.start_session()
     guid = ksc_client.start_action('HostGroup.RemoveGroup', {'nGroup': 1})
