@@ -19,7 +19,7 @@ options:
     default: true
   wait_timeout:
     description:
-      - Deadline in seconds for the whole task, measured on a monotonic clock: start requests, every wait and
+      - Deadline in seconds for the whole task, measured on a monotonic clock; start requests, every wait and
         every action of a list share it.
       - When it passes the task fails with C(msg) saying it timed out, RV(timed_out=true) and RV(reason=timed_out),
         and RV(status) keeps the last status seen.
@@ -53,9 +53,10 @@ options:
     description:
       - Live progress, when the task runs on the controller (see RV(ran_on)); a module running on a target
         cannot print while it runs.
-      - A line is printed at every change of status, stage or percentage, and at most every this many
+      - "A line is printed at every change of status, stage or percentage, and at most every this many
         seconds while nothing changes, at the default verbosity, for example
-        C(asyncops.jobs.integration_task [kis01]: task 7b1f0c2e: Running 40 % (CopyFiles), check 12, 1m05s of 10m, about 1m40s left).
+        C(asyncops.jobs.integration_task [kis01]: task 7b1f0c2e: Running 40 % \\(CopyFiles\\), check 12, 1m05s of 10m,
+        about 1m40s left)."
       - The estimate of the time left appears only where the vendor reports a percentage; a wait on many operations
         says how many are done. Nothing is printed for a wait that ends at its first read, and no line carries a secret.
       - V(0) turns the lines off.
@@ -72,7 +73,7 @@ options:
         this rate plus that burst are sent.
       - Requests are granted in arrival order; waiting for a slot counts against O(wait_timeout) like any other delay,
         and only ever delays a request, so a server's retry hint stays a floor.
-      - Set it when many forks (AWX job templates with a high C(forks)) wait on one appliance or account at once:
+      - Set it when many forks (AWX job templates with a high C(forks)) wait on one appliance or account at once;
         50 forks that each poll every few seconds add up to tens of requests per second.
       - Unset, there is no limit beyond each task's own backoff.
     type: float
