@@ -103,6 +103,8 @@ def main(argv):
         for number, line in enumerate(lines, 1):
             for match in paths.finditer(line):
                 token = match.group(1).rstrip('.')
+                if token.endswith(('.html', '.htm')):
+                    continue   # a page of a docs site (docs.ansible.com's plugins/action.html), not a file here
                 after = line[match.end():match.end() + 1]
                 check = token
                 # tests/constraints/<name>.in, core-V.in: only the folder before the placeholder is real
