@@ -321,3 +321,40 @@ def test_http_client_on_ipv6_loopback(start_simulator):
     assert sim.base_url == 'https://[::1]:%d' % sim.port
     http = HttpClient(base_url('::1', sim.port), ca_path=sim.ca_path, timeout=5)
     assert http.request('GET', '/echo').json()['headers']['Host'] == '[::1]:%d' % sim.port
+
+
+# -- the shared shape checks -------------------------------------------------------
+
+def test_shape_text_accepts_text_numbers_and_elements_with_attributes_only():
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import Answer, UnexpectedAnswer
+    answer = Answer('Vendor', 'GET x')
+    assert answer.text(' Running ', 'state') == 'Running'
+    assert answer.text(42, 'progress') == '42'
+    assert answer.text({'#text': 'Running', '@since': 'now'}, 'state') == 'Running'
+    assert answer.text({'@only': 'attribute'}, 'state') is None and answer.text('', 'state') is None
+    for value, kind in (([1], 'a list'), ({'child': 'x'}, 'an element with attributes or children'), (True, 'a boolean')):
+        with pytest.raises(UnexpectedAnswer) as caught:
+            answer.text(value, 'state')
+        assert caught.value.message == 'Vendor answered GET x with %s as state where text was expected.' % kind
+        assert caught.value.fields == {'vendor': 'Vendor', 'request': 'GET x',
+                                       'unexpected': '%s as state where text was expected' % kind}
+    with pytest.raises(UnexpectedAnswer, match='^Vendor answered GET x with no state.$'):
+        answer.text(None, 'state', required=True)
+
+
+def test_shape_numbers_booleans_and_containers():
+    from ansible_collections.asyncops.jobs.plugins.module_utils.shapes import (
+        Answer, UnexpectedAnswer, UnexpectedTransientAnswer, finite_seconds, kind_of)
+    answer = Answer('Vendor', 'GET x')
+    assert answer.integer('17', 'id', text_ok=True) == 17 and answer.integer(17, 'id') == 17
+    assert answer.boolean(1, 'flag') is True and answer.boolean(None, 'flag', default=False) is False
+    assert answer.mapping(None, 'data', required=False) == {} and answer.items({'a': 1}, 'task') == [{'a': 1}]
+    for call in (lambda: answer.integer(True, 'id'), lambda: answer.number(float('inf'), 'delay'),
+                 lambda: answer.boolean('false', 'flag'), lambda: answer.sequence({}, 'list'),
+                 lambda: answer.mapping([], 'data'), lambda: answer.integer('x1', 'id', text_ok=True)):
+        with pytest.raises(UnexpectedAnswer):
+            call()
+    with pytest.raises(UnexpectedTransientAnswer):
+        answer.root({'html': {'body': 'x'}}, 'response')
+    assert finite_seconds(float('nan')) is None and finite_seconds(-1) == 0.0 and finite_seconds(True) is None
+    assert kind_of('secret-value') == 'a string'  # a kind, never the value
