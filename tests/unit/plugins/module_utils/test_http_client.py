@@ -332,7 +332,8 @@ def test_shape_text_accepts_text_numbers_and_elements_with_attributes_only():
     assert answer.text(42, 'progress') == '42'
     assert answer.text({'#text': 'Running', '@since': 'now'}, 'state') == 'Running'
     assert answer.text({'@only': 'attribute'}, 'state') is None and answer.text('', 'state') is None
-    for value, kind in (([1], 'a list'), ({'child': 'x'}, 'an element with attributes or children'), (True, 'a boolean')):
+    for value, kind in (([1], 'a list'), ({'#text': 'x', 'child': 'y'}, 'an element with attributes or children'),
+                        ({'child': 'y'}, 'an object'), (True, 'a boolean')):
         with pytest.raises(UnexpectedAnswer) as caught:
             answer.text(value, 'state')
         assert caught.value.message == 'Vendor answered GET x with %s as state where text was expected.' % kind
