@@ -238,8 +238,11 @@ def test_connection_refused_is_one_clean_sentence():
                                     'or a firewall rejects it.' % port)
 
 
-def test_dns_failure_is_one_clean_sentence():
-    # .invalid never resolves (RFC 2606); the resolver answers locally, nothing leaves the host.
+def test_dns_failure_is_one_clean_sentence(monkeypatch):
+    # The resolver's answer for a name that does not exist, without asking a name server.
+    def no_such_name(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
+    monkeypatch.setattr(socket, 'getaddrinfo', no_such_name)
     with pytest.raises(TransientHttpError) as caught:
         HttpClient('https://no-such-host.invalid', timeout=2).request('GET', '/x')
     message = caught.value.message
