@@ -54,9 +54,9 @@ options:
       - Live progress, when the task runs on the controller (see RV(ran_on)); a module running on a target
         cannot print while it runs.
       - "A line is printed at every change of status, stage or percentage, and at most every this many
-        seconds while nothing changes, at the default verbosity, for example
-        C(asyncops.jobs.integration_task [kis01]: task 7b1f0c2e: Running 40 % \\(CopyFiles\\), check 12, 1m05s of 10m,
-        about 1m40s left)."
+        seconds while nothing changes, at the default verbosity, for example:
+        asyncops.jobs.integration_task [kis01]: task 7b1f0c2e: Running 40 % (CopyFiles), check 12, 1m05s of 10m,
+        about 1m40s left"
       - The estimate of the time left appears only where the vendor reports a percentage; a wait on many operations
         says how many are done. Nothing is printed for a wait that ends at its first read, and no line carries a secret.
       - V(0) turns the lines off.

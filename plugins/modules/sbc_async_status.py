@@ -92,6 +92,9 @@ notes:
   - The field that carries the current token in an early re-authentication is not documented by Oracle; the module
     sends it as C(accessToken) in a form-encoded body.
   - O(token_lifetime) must be more than 0 and at most 86400 (a day); the device's tokens live 600 seconds.
+  - The SBC reports no percentage or stage, so no RV(ignore:progress) is returned, and the live progress lines on the
+    controller say C(SBC activate) (or C(the most recent SBC operation)), the status word, and the operation the SBC
+    reports in parentheses.
   - The in-progress status word is not documented either; any word other than C(success) or C(fail) (and their
     variants C(succeeded), C(failed), C(failure)) counts as still running and is returned in RV(vendor_status).
 seealso:
@@ -201,6 +204,29 @@ history:
   returned: when a status was read
   type: list
   elements: dict
+timed_out:
+  description: True only when O(wait_timeout) passed before the operation (or the list of actions) finished.
+  returned: always
+  type: bool
+  sample: false
+reason:
+  description:
+    - Why the task failed, V(operation_failed) (an operation ended C(fail)), V(timed_out), V(retries_exhausted),
+      V(request_rejected) (an error answer that asking again cannot fix, such as a lock held by another user, or
+      another operation reported than the one expected) or V(invalid_options) (nothing was sent).
+  returned: on failure
+  type: str
+  sample: operation_failed
+ran_on:
+  description: V(controller) when the task ran in the controller's worker process, V(target) when it ran as a module.
+  returned: always
+  type: str
+  sample: controller
+request_budget:
+  description: What the shared request budget did, when O(max_requests_per_second) is set.
+  returned: when O(max_requests_per_second) is set
+  type: dict
+  sample: {"max_requests_per_second": 2.0, "burst": 2, "waits": 1, "waited": 0.4, "shared": true}
 """
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
