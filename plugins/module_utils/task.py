@@ -152,7 +152,6 @@ class OperationSpec(object):
         return secrets
 
 
-
 def validation_message(errors):
     """The message of ansible-core's argument validation ``errors``, naming the option where it can.
 
@@ -161,6 +160,7 @@ def validation_message(errors):
     """
     named = [error for error in errors.errors if not isinstance(error, NoLogError)]
     return (named or errors.errors)[0].msg
+
 
 def _number_problems(params):
     problems = []
