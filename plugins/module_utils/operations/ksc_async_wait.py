@@ -15,7 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError
 from ansible_collections.asyncops.jobs.plugins.module_utils.ksc import KscClient, KscSessionEnded
-from ansible_collections.asyncops.jobs.plugins.module_utils.task import REQUEST_REJECTED, OperationSpec
+from ansible_collections.asyncops.jobs.plugins.module_utils.task import REQUEST_REJECTED, TIMED_OUT, OperationSpec
 from ansible_collections.asyncops.jobs.plugins.module_utils.wait import SUCCEEDED
 
 
@@ -63,7 +63,13 @@ def run(task):
 def _start_and_wait(task, client):
     params = task.params
     if params['method']:
-        task.remember(changed=True, method=params['method'])
+        task.remember(method=params['method'])
+        left = task.time_left()
+        if left is not None and left <= 0:
+            # wait_timeout bounds the whole task: an action started now could only be abandoned.
+            task.fail('Timed out after %s s before calling %s: logging in to KSC took the whole wait.'
+                      % (params['wait_timeout'], params['method']), reason=TIMED_OUT, timed_out=True)
+        task.remember(changed=True)
         if task.check_mode:
             task.remember(action_guid=None)
             return {}

@@ -344,3 +344,20 @@ def test_session_loss_on_the_controller_keeps_the_session_out_of_msg(ksc, clock)
     assert failed and result['reason'] == 'request_rejected' and result['session_ended'] is True
     (session_id,) = ksc.simulator.sessions
     assert session_id not in json.dumps([result, lines])
+
+
+def test_no_action_is_started_once_the_login_used_up_the_deadline(ksc, clock, monkeypatch):
+    from ansible_collections.asyncops.jobs.plugins.module_utils.ksc import KscClient
+    real_start = KscClient.start_session
+
+    def slow_start(client):
+        session_id = real_start(client)
+        clock.t += 11  # the login answered after the whole wait_timeout
+        return session_id
+
+    monkeypatch.setattr(KscClient, 'start_session', slow_start)
+    result, failed = run_module(monkeypatch, ksc_async_wait, args(ksc, method='HostGroup.RemoveGroup', wait_timeout=10))
+    assert failed and result['reason'] == 'timed_out' and result['timed_out'] is True
+    assert result['changed'] is False and result['msg'].startswith('Timed out after 10 s before calling HostGroup.RemoveGroup')
+    assert 'POST /api/v1.0/HostGroup.RemoveGroup' not in requests(ksc)
+    assert open_sessions(ksc) == []
