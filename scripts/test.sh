@@ -53,6 +53,11 @@
 #
 # Ends with the line "N passed, N failed"; exits non-zero when any step failed.
 set -uo pipefail
+# One function, called on the last line: bash reads it whole before running it, so editing or
+# checking out this file while the suite runs cannot change what the running suite does.
+# (The step functions inside it are called by name, through step and run_body.)
+# shellcheck disable=SC2317
+suite() {
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 # shellcheck source=scripts/bootstrap.sh
@@ -222,7 +227,7 @@ do_venvs() {
     fi
   done
   [ ${#rest[@]} -eq 0 ] || echo "building in the background: ${rest[*]}"
-  return $rc
+  return "$rc"
 }
 [ ${#need[@]} -gt 0 ] && step venvs do_venvs
 
@@ -538,3 +543,6 @@ echo "    total                    $((SECONDS - SUITE_START))s"
 [ ${#skipped[@]} -eq 0 ] || echo "${#skipped[@]} skipped (a Python version is not installed): ${skipped[*]}"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
+}
+suite "$@"
+exit
