@@ -56,8 +56,8 @@ def _wait_one(task, client, handle, keep_result):
     result = current.to_result()
     result.update(outcome.to_result())
     if current.status == FAILED:
-        task.fail('Async handle %s (%s) failed: %s.' % (handle, current.result_type or 'unknown type',
-                                                       _describe_error(current.error)), **result)
+        task.fail('Async handle %s (%s) failed: %s.'
+                  % (handle, current.result_type or 'unknown type', _describe_error(current.error)), **result)
     return result
 
 
