@@ -22,7 +22,7 @@ description:
     earlier than the C(x-acs-retry-after) or C(Retry-After) the service asked for.
   - Without O(region) and O(endpoint), the mainland endpoint C(tds.cn-shanghai.aliyuncs.com) is used.
   - Every option is checked before the first request, so a mistake never leaves a scan started behind a failed task.
-  - O(wait_timeout) bounds the whole task: the time a throttled C(StartVirusScanTask) waits counts against it.
+  - O(wait_timeout) bounds the whole task, so the time a throttled C(StartVirusScanTask) waits counts against it.
   - With O(max_requests_per_second), the shared request budget is kept per endpoint and AccessKey, because
     Alibaba Cloud throttles each account on its own.
 author:
