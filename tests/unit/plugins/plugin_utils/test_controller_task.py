@@ -106,8 +106,8 @@ def create(sim, **spec):
 
 def test_a_completed_task_gives_the_same_result_both_ways(kis, monkeypatch):
     task_id = create(kis, duration=3)
-    (target, t_failed), (controller, c_failed) = both_ways(monkeypatch, kis, integration_task, operation,
-                                                            args(kis, task_id=task_id))
+    target_way, controller_way = both_ways(monkeypatch, kis, integration_task, operation, args(kis, task_id=task_id))
+    (target, t_failed), (controller, c_failed) = target_way, controller_way
     assert not t_failed and not c_failed
     assert (target['ran_on'], controller['ran_on']) == ('target', 'controller')
     assert comparable(target) == comparable(controller)
@@ -116,8 +116,8 @@ def test_a_completed_task_gives_the_same_result_both_ways(kis, monkeypatch):
 
 def test_a_failed_task_fails_alike(kis, monkeypatch):
     task_id = create(kis, duration=1, outcome='failed', error='Tenant name acme is taken.')
-    (target, t_failed), (controller, c_failed) = both_ways(monkeypatch, kis, integration_task, operation,
-                                                            args(kis, task_id=task_id))
+    target_way, controller_way = both_ways(monkeypatch, kis, integration_task, operation, args(kis, task_id=task_id))
+    (target, t_failed), (controller, c_failed) = target_way, controller_way
     assert t_failed and c_failed
     assert comparable(target) == comparable(controller)
     assert controller['reason'] == 'operation_failed'
@@ -150,8 +150,9 @@ def test_bad_input_fails_alike_and_sends_nothing(kis, monkeypatch, bad, fragment
 
 def test_check_mode_cancels_nothing_either_way(kis, monkeypatch):
     task_id = create(kis, duration=60)
-    (target, _), (controller, _) = both_ways(monkeypatch, kis, integration_task, operation,
-                                             args(kis, task_id=task_id, state='cancelled'), check_mode=True)
+    target_way, controller_way = both_ways(monkeypatch, kis, integration_task, operation,
+                                           args(kis, task_id=task_id, state='cancelled'), check_mode=True)
+    target, controller = target_way[0], controller_way[0]
     assert target['changed'] is True and controller['changed'] is True
     assert comparable(target) == comparable(controller)
     assert 'POST tasks/{id}/cancel' not in kis.simulator.counters.snapshot()['requests_by_endpoint']
@@ -162,7 +163,8 @@ def test_no_log_values_are_masked_alike(kis, monkeypatch):
     task_id = create(kis, duration=1)
     kis.simulator.configure({'password': PASSWORD})
     task_args = args(kis, task_id=task_id, username=PASSWORD)
-    (target, _), (controller, _) = both_ways(monkeypatch, kis, integration_task, operation, task_args)
+    target_way, controller_way = both_ways(monkeypatch, kis, integration_task, operation, task_args)
+    target, controller = target_way[0], controller_way[0]
     assert PASSWORD not in json.dumps(controller) and PASSWORD not in json.dumps(target)
     assert controller['invocation']['module_args']['username'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
@@ -171,8 +173,8 @@ def test_a_wrongly_typed_option_prints_no_secret_either_way(monkeypatch):
     secret, token = 'Ali-Secret-Value-99', 'Sts-Token-Value-77'
     task_args = dict(access_key_id='LTAIkey1234', access_key_secret=secret, security_token=token,
                      region='cn-hangzhou', target_info='not a list of dicts')
-    (target, t_failed), (controller, c_failed) = both_ways(monkeypatch, None, sas_scan_task_progress,
-                                                            sas_operation, task_args)
+    target_way, controller_way = both_ways(monkeypatch, None, sas_scan_task_progress, sas_operation, task_args)
+    (target, t_failed), (controller, c_failed) = target_way, controller_way
     assert t_failed and c_failed
     for result in (target, controller):
         dumped = json.dumps(result)
