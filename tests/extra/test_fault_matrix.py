@@ -54,6 +54,8 @@ FAST = 5.0
 ELAPSED_SLACK = 0.5
 MSG_FORBIDDEN = ('Traceback', 'HTTPSConnectionPool', 'Max retries exceeded')
 PLAYBOOK_TIMEOUT = 300
+# The result keys a failing cell shows.
+OBSERVED = ('msg', 'reason', 'status', 'timed_out', 'ran_on', 'changed', 'elapsed', 'attempts')
 
 
 # --------------------------------------------------------------------------- the simulators
@@ -367,12 +369,14 @@ def cell_problems(cell, record, args, mode, overhead):
         started = dict((k, v) for k, v in sent.items() if re.search(pattern, k))
         if started:
             problems.append('something was started: %s' % started)
+
+    def grown(name):
+        return record['after'].get(name, 0) - record['before'].get(name, 0)
+
     for name, most in expect.counters.items():
-        grown = record['after'].get(name, 0) - record['before'].get(name, 0)
-        if grown > most:
-            problems.append('counter %s grew by %s (at most %s)' % (name, grown, most))
+        if grown(name) > most:
+            problems.append('counter %s grew by %s (at most %s)' % (name, grown(name), most))
     vendor = table.MODULE_VENDOR[cell.module]
-    grown = lambda name: record['after'].get(name, 0) - record['before'].get(name, 0)  # noqa: E731
     if vendor == 'ksc' and grown('early_checks'):
         problems.append('%d KSC checks came before lNextCheckDelay' % grown('early_checks'))
     if vendor == 'sbc' and grown('locks_taken') != grown('locks_released'):
@@ -426,11 +430,9 @@ def test_cell(matrix, mode, vendor, cell_id):
         pytest.fail('the cell did not run (playbook exit %s after %s s); output ends:\n%s'
                     % (run.process.returncode, run.seconds, run.output[-3000:]))
     problems = cell_problems(cell, record, run.args[cell_id], mode, task_overhead(run))
+    observed = dict((k, record['result'][k]) for k in OBSERVED if k in record['result'])
     assert not problems, '%s; observed %s in %.1f s: %s' % (
-        '; '.join(problems), record['outcome'], record['duration'],
-        json.dumps(dict((k, record['result'].get(k)) for k in ('msg', 'reason', 'status', 'timed_out', 'ran_on',
-                                                                'changed', 'elapsed', 'attempts')
-                        if k in record['result']))[:1500])
+        '; '.join(problems), record['outcome'], record['duration'], json.dumps(observed)[:1500])
 
 
 def _encodings(secret):
