@@ -20,7 +20,8 @@ description:
     (O(keep_result=false)) or to read an error the list left out.
     On clusters without C(ListAsyncResults) (before Element 9.6) it falls back to C(GetAsyncResult) per handle.
   - With O(method) and O(params) it calls an asynchronous method, takes the C(asyncHandle) it returns, and waits.
-  - The task fails when an operation ended with an error, naming the handles that failed.
+  - The task fails when an operation ended with an error; C(msg) names a few of the handles that failed and counts
+    the rest, RV(results) and RV(summary) have every one.
 author:
   - asyncops.jobs maintainers (@asyncops-jobs)
 requirements:
@@ -201,14 +202,14 @@ results:
       RV(status), RV(vendor_status), RV(result) or RV(error), RV(result_type), RV(details), RV(progress),
       RV(create_time) and RV(last_update_time) of that handle.
     - A handle the cluster does not hold has status C(failed) and an C(xDBNoSuchPath) error.
-  returned: with O(async_handles)
+  returned: with O(async_handles), also when the task failed or timed out
   type: list
   elements: dict
   sample: [{"async_handle": 47, "status": "succeeded", "vendor_status": "complete", "result_type": "Clone",
             "result": {"cloneID": 26, "volumeID": 48}}]
 summary:
   description: How many handles are in each status, and C(total).
-  returned: with O(async_handles)
+  returned: with O(async_handles), also when the task failed or timed out
   type: dict
   sample: {"total": 200, "running": 0, "succeeded": 198, "failed": 2, "cancelled": 0}
 list_async_results:
@@ -232,6 +233,35 @@ history:
   type: list
   elements: dict
   sample: [{"attempt": 1, "elapsed": 0.0, "status": "running", "vendor_status": "running"}]
+method:
+  description: The method that check mode did not call.
+  returned: with O(method) in check mode
+  type: str
+  sample: CloneVolume
+timed_out:
+  description: True only when O(wait_timeout) passed before the handles (or the started method) finished.
+  returned: always
+  type: bool
+  sample: false
+reason:
+  description:
+    - Why the task failed, V(operation_failed) (an operation ended with an error), V(timed_out), V(retries_exhausted),
+      V(request_rejected) (an error answer that asking again cannot fix, such as a purged or unknown handle, a method
+      error or wrong credentials) or V(invalid_options) (nothing was sent).
+    - With O(async_handles), RV(results) and RV(summary) still say what every handle did.
+  returned: on failure
+  type: str
+  sample: operation_failed
+ran_on:
+  description: V(controller) when the task ran in the controller's worker process, V(target) when it ran as a module.
+  returned: always
+  type: str
+  sample: controller
+request_budget:
+  description: What the shared request budget did, when O(max_requests_per_second) is set.
+  returned: when O(max_requests_per_second) is set
+  type: dict
+  sample: {"max_requests_per_second": 2.0, "burst": 2, "waits": 1, "waited": 0.4, "shared": true}
 """
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
