@@ -44,6 +44,9 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.request_budget impor
 )
 from ansible_collections.asyncops.jobs.plugins.module_utils.version import COLLECTION_NAME
 
+# Waits for a request budget that a result's history names (the first and the most recent).
+BUDGET_HISTORY = 10
+
 # result key ``reason``: why a task failed (DESIGN section 4)
 OPERATION_FAILED = 'operation_failed'
 OPERATION_CANCELLED = 'operation_cancelled'
@@ -225,6 +228,8 @@ class Task(object):
         self._secrets = set()
         self._clients = []
         self.budgets = []
+        # (seconds into the task, seconds waited) of each wait for a request budget, for history.
+        self.budget_waits = []
         self.progress_lines = 0
 
     # --- what operations call ------------------------------------------------------------------
@@ -248,10 +253,13 @@ class Task(object):
             # Shared by every task of this host that talks to the same endpoint (the same account,
             # for clients that name a scope): waiting for it counts against this task's deadline.
             budget = RequestBudget(rate, endpoint_key(client.http.base_url, scope=getattr(client, 'budget_scope', None)),
-                                   clock=self.clock)
+                                   clock=self.clock, on_wait=self._budget_wait)
             client.http.use_request_budget(budget, deadline=self.deadline)
             self.budgets.append(budget)
         return client
+
+    def _budget_wait(self, seconds):
+        self.budget_waits.append((round(self.clock.now() - self.started, 3), round(seconds, 3)))
 
     def budget_waited(self):
         """``(waits, seconds)`` this task spent waiting for request budgets so far."""
@@ -374,6 +382,12 @@ def perform(spec, operation, params, check_mode, make_task, ran_on):
     if task.budgets:
         waits, seconds = task.budget_waited()
         final['request_budget'] = dict(task.budgets[0].to_result(), waits=waits, waited=round(seconds, 3))
+        if task.budget_waits and isinstance(final.get('history'), list):
+            # Bounded like the loop's own history: the first waits and the most recent ones.
+            kept = task.budget_waits if len(task.budget_waits) <= BUDGET_HISTORY else (
+                task.budget_waits[:1] + task.budget_waits[1 - BUDGET_HISTORY:])
+            final['history'] = final['history'] + [dict(elapsed=at, request_budget_wait=seconds_waited)
+                                                   for at, seconds_waited in kept]
     if failed:
         final['msg'] = one_sentence(task.redact(final.get('msg') or 'The task failed.'))
     else:

@@ -150,6 +150,8 @@ def test_bad_input_fails_alike_and_sends_nothing(kis, monkeypatch, bad, fragment
 
 def test_check_mode_cancels_nothing_either_way(kis, monkeypatch):
     task_id = create(kis, duration=60)
+    # Well into Running, so the real time between the two runs cannot move it out of Starting.
+    kis.simulator.tasks[task_id].started -= 5
     target_way, controller_way = both_ways(monkeypatch, kis, integration_task, operation,
                                            args(kis, task_id=task_id, state='cancelled'), check_mode=True)
     target, controller = target_way[0], controller_way[0]
