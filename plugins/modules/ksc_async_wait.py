@@ -231,6 +231,29 @@ history:
   type: list
   elements: dict
   sample: [{attempt: 1, elapsed: 0.0, status: running, vendor_status: not finalized}]
+timed_out:
+  description: True only when O(wait_timeout) passed before the action was finalized (or before the method was called).
+  returned: always
+  type: bool
+  sample: false
+reason:
+  description:
+    - Why the task failed, V(operation_failed) (the action was finalized unsuccessfully), V(timed_out),
+      V(retries_exhausted), V(request_rejected) (an error answer that asking again cannot fix, such as a failed login,
+      an unknown or foreign action guid, or a session KSC ended or expired) or V(invalid_options) (nothing was sent).
+  returned: on failure
+  type: str
+  sample: operation_failed
+ran_on:
+  description: V(controller) when the task ran in the controller's worker process, V(target) when it ran as a module.
+  returned: always
+  type: str
+  sample: controller
+request_budget:
+  description: What the shared request budget did, when O(max_requests_per_second) is set.
+  returned: when O(max_requests_per_second) is set
+  type: dict
+  sample: {"max_requests_per_second": 2.0, "burst": 2, "waits": 1, "waited": 0.4, "shared": true}
 """
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module

@@ -93,6 +93,19 @@ alive:
   returned: when O(session_id) was given
   type: bool
   sample: true
+reason:
+  description:
+    - Why the task failed, V(request_rejected) (an error answer that asking again cannot fix, such as a failed login),
+      V(retries_exhausted) (the request failed in transit) or V(invalid_options) (the options cannot work; nothing was
+      sent, or only a C(Session.Ping) that found the given session gone and no credentials to start a new one).
+  returned: on failure
+  type: str
+  sample: invalid_options
+ran_on:
+  description: V(controller) when the task ran in the controller's worker process, V(target) when it ran as a module.
+  returned: always
+  type: str
+  sample: controller
 """
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
