@@ -218,6 +218,30 @@ history:
   returned: when a task was read
   type: list
   elements: dict
+ran_on:
+  description: V(controller) when the task ran in the controller's worker process, V(target) when it ran as a module.
+  returned: always
+  type: str
+  sample: controller
+timed_out:
+  description: True only when O(wait_timeout) passed before the tasks reached a terminal state.
+  returned: always
+  type: bool
+  sample: false
+reason:
+  description:
+    - Why the task failed, V(operation_failed) (a task ended V(Failed)), V(operation_cancelled) (a task was cancelled
+      while O(state=completed) was asked for), V(timed_out), V(retries_exhausted), V(request_rejected) (an answer that
+      asking again cannot fix, such as an unknown task, a child task to cancel or wrong credentials) or
+      V(invalid_options) (nothing was sent).
+  returned: on failure
+  type: str
+  sample: operation_failed
+request_budget:
+  description: What the shared request budget did, when O(max_requests_per_second) is set.
+  returned: when O(max_requests_per_second) is set
+  type: dict
+  sample: {"max_requests_per_second": 5.0, "burst": 5, "waits": 2, "waited": 0.4, "shared": true}
 """
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module

@@ -144,6 +144,19 @@ tasks:
       changed: "2024-05-01T08:30:41"
       result: null
       error: null
+ran_on:
+  description: V(controller) when the task ran in the controller's worker process, V(target) when it ran as a module.
+  returned: always
+  type: str
+  sample: controller
+reason:
+  description:
+    - Why the task failed, V(retries_exhausted) (the server could not be reached or answered with a transient error),
+      V(request_rejected) (an answer that asking again cannot fix, such as an unknown task or wrong credentials) or
+      V(invalid_options) (nothing was sent).
+  returned: on failure
+  type: str
+  sample: request_rejected
 """
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.module import run_module
