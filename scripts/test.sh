@@ -189,13 +189,14 @@ want docs-site && pkgs+=(chromium chromium-driver)
 [ ${#pkgs[@]} -gt 0 ] && step packages do_packages "${pkgs[@]}"
 
 # --- venvs ----------------------------------------------------------------------------------
-# The venvs most steps need (main, docs) are built before them; the others build in the
-# background, two at a time, while the first steps run (downloads overlap with CPU-bound
-# tests), and each step waits for its own venv. A venv whose pins did not change is reused.
+# Every venv builds in the background, two at a time, main and docs first; a step starts once
+# its venv is ready (downloads overlap with the CPU-bound steps). A venv whose pins did not
+# change is reused as it is.
 declare -A VENV=()
 need=()
 for s in "${ALL_STEPS[@]}"; do want "$s" && v=$(venv_of "$s") && [ -n "$v" ] && need+=("$v"); done
-mapfile -t need < <(printf '%s\n' "${need[@]}" | awk 'NF && !seen[$0]++')
+want extra && need+=(main)   # tests/extra/run.sh runs from the main venv's PATH
+mapfile -t need < <(printf '%s\n' main docs "${need[@]}" | awk -v want=" ${need[*]} " 'NF && index(want, " " $0 " ") && !seen[$0]++')
 VLOG="$WORK/venv-logs"
 mkdir -p "$VLOG"
 build_venv() {   # in a subshell: writes $VLOG/NAME.path (empty on failure), NAME.rc, then NAME.done
@@ -205,29 +206,12 @@ build_venv() {   # in a subshell: writes $VLOG/NAME.path (empty on failure), NAM
 }
 BG_PID=""
 do_venvs() {
-  local n rc=0 first=() rest=() pids=()
-  for n in "${need[@]}"; do
-    case $n in main|docs) first+=("$n") ;; *) rest+=("$n") ;; esac
-  done
-  for n in "${first[@]}"; do build_venv "$n" & pids+=("$!"); done
-  if [ ${#rest[@]} -gt 0 ]; then
-    ( for n in "${rest[@]}"; do
-        build_venv "$n" &
-        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 0.5; done
-      done; wait ) &
-    BG_PID=$!
-  fi
-  for n in "${pids[@]}"; do wait "$n"; done
-  for n in "${first[@]}"; do
-    VENV[$n]=$(cat "$VLOG/$n.path" 2>/dev/null)
-    if [ -n "${VENV[$n]}" ]; then
-      grep -h 'ready' "$VLOG/$n.log"; echo "venv $n: ${VENV[$n]}"
-    else
-      cat "$VLOG/$n.log"; echo "venv $n: FAILED"; rc=1
-    fi
-  done
-  [ ${#rest[@]} -eq 0 ] || echo "building in the background: ${rest[*]}"
-  return "$rc"
+  ( for n in "${need[@]}"; do
+      build_venv "$n" &
+      while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 0.5; done
+    done; wait ) &
+  BG_PID=$!
+  echo "building or reusing in the background, in this order: ${need[*]}"
 }
 [ ${#need[@]} -gt 0 ] && step venvs do_venvs
 
@@ -490,13 +474,17 @@ start_step() {
     rm -rf "$SCOPE"; mkdir -p "$SCOPE/ansible_collections/asyncops"
     COLL="$SCOPE/ansible_collections/asyncops/jobs"
     if cp -a "$BASE" "$COLL"; then run_body "$name"; rc=$?; else rc=1; fi
-    echo "$rc $((SECONDS - start))" >"$LOGS/$name.rc"
+    echo "$rc $((SECONDS - start))" >"$LOGS/$name.rc.tmp" && mv "$LOGS/$name.rc.tmp" "$LOGS/$name.rc"
   ) >"$LOGS/$name.log" 2>&1 </dev/null &
   PID_OF[$!]=$name
   echo "--- started $name"
 }
+# venv_pending NAME: is NAME still being built in the background?
+venv_pending() { [ ! -e "$VLOG/$1.done" ] && [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; }
 runnable() {
-  local s=$1 d c r
+  local s=$1 d c r v
+  v=$(venv_of "$s")
+  if [ -n "$v" ] && venv_pending "$v"; then return 1; fi
   d=$(dep_of "$s"); [ -z "$d" ] || [ "${STATE[$d]:-}" = "done" ] || return 1
   c=$(class_of "$s")
   if [ -n "$c" ]; then
@@ -517,17 +505,20 @@ while [ ${#pending[@]} -gt 0 ] || [ "$(running_count)" -gt 0 ]; do
     pending=("${rest[@]}")
     start_step "$pick"
   done
-  [ "$(running_count)" -gt 0 ] || break
-  done_pid=""
-  wait -n -p done_pid "${!PID_OF[@]}"
-  [ -n "$done_pid" ] || continue
-  name=${PID_OF[$done_pid]}; unset "PID_OF[$done_pid]"
-  STATE[$name]="done"
-  read -r rc t <"$LOGS/$name.rc" 2>/dev/null || { rc=1; t=0; }
-  echo "::: step $name"
-  cat "$LOGS/$name.log"
-  record "$name" "$rc" "$t"
-  [ -e "$LOGS/$name.skip" ] || EST[$name]=$t
+  # A step has ended when its .rc file exists (its last write); venvs may become ready meanwhile.
+  sleep 1
+  for pid in "${!PID_OF[@]}"; do
+    name=${PID_OF[$pid]}
+    [ -e "$LOGS/$name.rc" ] || continue
+    wait "$pid" 2>/dev/null
+    unset "PID_OF[$pid]"
+    STATE[$name]="done"
+    read -r rc t <"$LOGS/$name.rc" 2>/dev/null || { rc=1; t=0; }
+    echo "::: step $name"
+    cat "$LOGS/$name.log"
+    record "$name" "$rc" "$t"
+    [ -e "$LOGS/$name.skip" ] || EST[$name]=$t
+  done
 done
 
 [ -z "$BG_PID" ] || wait "$BG_PID" 2>/dev/null
