@@ -17,7 +17,7 @@ notes:
   - >-
     Where the work runs: a task that would run on the control node anyway (a local connection, C(delegate_to: localhost),
     the implicit localhost) runs in the controller's own worker process, without packing or starting a module, and
-    prints live progress lines (O(progress_interval)); every other task (another host, C(delegate_to) a jump host,
+    prints live progress lines (C(progress_interval)); every other task (another host, C(delegate_to) a jump host,
     C(become), the C(async) keyword, or a controller whose Python lacks the libraries) runs as an ordinary module on
     the target. The variable C(asyncops_jobs_run_on) or the environment variable C(ASYNCOPS_JOBS_RUN_ON)
     (the variable wins) set to V(target) always runs the module on the target; V(controller) insists on the
