@@ -47,7 +47,7 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.version import COLLE
 # Waits for a request budget that a result's history names (the first and the most recent).
 BUDGET_HISTORY = 10
 
-# result key ``reason``: why a task failed (DESIGN section 4)
+# result key ``reason``: why a task failed (README.md, "What every result says")
 OPERATION_FAILED = 'operation_failed'
 OPERATION_CANCELLED = 'operation_cancelled'
 TIMED_OUT = 'timed_out'

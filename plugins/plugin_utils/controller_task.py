@@ -5,7 +5,7 @@
 """The controller way of running an operation: the Task interface on an action plugin.
 
 Each ``plugins/action/<module>.py`` is ``class ActionModule(OperationAction): OPERATION = ...``.
-The action plugin decides where the work runs (DESIGN section 8):
+The action plugin decides where the work runs (README.md, "Where a task runs, and live progress"):
 
 - on the controller, in the worker process, when the task would run on the control node anyway
   (a local connection without ``become`` or ``async``) and the controller's Python has the
