@@ -96,7 +96,7 @@ want() {
 venv_of() {
   case $1 in
     changelog-lint|docs-lint|docs-site) echo docs ;;
-    sanity|units|integration|integration-target|build|references|no-sanity-ignores) echo main ;;
+    sanity|units|integration|integration-target|build|references) echo main ;;
     extra) echo extra ;;
     ansible-lint) echo lint ;;
     galaxy-importer) echo galaxy-importer ;;
