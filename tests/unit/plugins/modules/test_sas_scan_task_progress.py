@@ -335,3 +335,17 @@ def test_the_controller_way_names_the_option_and_knows_the_secrets_of_a_wrong_ty
     dummy, no_log_values, error = validate_like_a_module(operation.SPEC, options, 'sas_scan_task_progress')
     assert "option 'target_info'" in error
     assert {'typo-Secret-ab12cd34ef', 'CAIS-env-token-0e1f2a'} <= no_log_values
+
+
+@pytest.mark.parametrize('signature_version', ['v3', 'v1'])
+def test_a_long_target_list_travels_in_the_body(monkeypatch, sas, signature_version):
+    # 1000 servers are about 100 KB of TargetInfo: more than any gateway takes in a URL.
+    sas.simulator.scan_duration = 0
+    targets = [{'type': 'uuid', 'name': 'web-%04d' % i, 'target': '503201a7-14c6-4280-801b-1169ed42%04d' % i}
+               for i in range(1000)]
+    result, failed = run_module(monkeypatch, sas_scan_task_progress, args(sas, target_info=targets,
+                                                                          signature_version=signature_version))
+    assert not failed, result
+    assert result['changed'] is True and result['status'] == 'succeeded'
+    assert sas.simulator.operations[result['task_id']].extra['target_info'] == targets
+    assert result['target_info'] == targets
