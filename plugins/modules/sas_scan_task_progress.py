@@ -52,6 +52,7 @@ options:
       - Start a virus scan of these servers or server groups, then wait on it.
       - The module reports RV(ignore:changed=true) whenever it starts a scan; a re-run starts another scan.
       - An empty list is refused, as is an item with an empty O(target_info[].target) or O(target_info[].name).
+      - A long list (more than 2 KB of JSON) is sent in the body of the request rather than in its URL.
     type: list
     elements: dict
     suboptions:
