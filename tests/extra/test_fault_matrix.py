@@ -11,8 +11,8 @@ started with the simulators' CLI. The ``matrix_cells`` callback (``tests/extra/m
 callback_plugins``) injects each cell's faults, measures it and reads the simulator's counters
 around it, so each cell stays one task.
 
-Each cell asserts what DESIGN sections 3, 4 and 8 promise: the outcome (``failed``, ``status``,
-``reason``, ``timed_out``, ``ran_on``), the duration bound (``wait_timeout`` + one
+Each cell asserts what the public contract (shared options, result keys, where a task runs)
+promises: the outcome (``failed``, ``status``, ``reason``, ``timed_out``, ``ran_on``), the duration bound (``wait_timeout`` + one
 ``request_timeout``, plus what starting a task costs here), that bad input sent nothing,
 one readable sentence in ``msg``, no traceback. ``test_output_has_no_secret`` reads the whole
 ``-vvv`` output of each playbook for tracebacks and for every secret, in clear, URL-encoded once

@@ -5,7 +5,7 @@
 
 A cell names a module, the arguments that differ from a working task, what the simulator must
 do around it (``setup``/``teardown`` steps, run by the ``matrix_cells`` callback), and what the
-contract (DESIGN sections 3, 4 and 8) promises for it (:class:`Expect`). Operation ids and KSC
+public contract (the shared options, the result keys, where a task runs) promises for it (:class:`Expect`). Operation ids and KSC
 sessions do not exist before the run: :class:`Op` and :class:`Session` stand for them and are
 resolved just before the playbook starts (``tests/extra/test_fault_matrix.py``).
 """
