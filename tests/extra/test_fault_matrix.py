@@ -12,11 +12,12 @@ callback_plugins``) injects each cell's faults, measures it and reads the simula
 around it, so each cell stays one task.
 
 Each cell asserts what the public contract (shared options, result keys, where a task runs)
-promises: the outcome (``failed``, ``status``, ``reason``, ``timed_out``, ``ran_on``), the duration bound (``wait_timeout`` + one
-``request_timeout``, plus what starting a task costs here), that bad input sent nothing,
-one readable sentence in ``msg``, no traceback. ``test_output_has_no_secret`` reads the whole
-``-vvv`` output of each playbook for tracebacks and for every secret, in clear, URL-encoded once
-and twice, and inside HTTP Basic credentials.
+promises: the outcome (``failed``, ``status``, ``reason``, ``timed_out``, ``ran_on``), the
+duration bound (``wait_timeout`` + one ``request_timeout``, plus what starting a task costs
+here), that bad input sent nothing, one readable sentence in ``msg``, no traceback.
+``test_output_has_no_secret_and_no_traceback`` reads the whole ``-vvv`` output of each playbook
+for tracebacks and for every secret, in clear, URL-encoded once and twice, and inside HTTP Basic
+credentials.
 """
 
 import base64
