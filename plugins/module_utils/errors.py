@@ -63,3 +63,19 @@ class TransientError(AsyncOpsError):
 
 class TerminalError(AsyncOpsError):
     """A failure that asking again cannot fix: bad credentials, unknown id, bad input."""
+
+
+class BudgetDeadlineExceeded(AsyncOpsError):
+    """The next free request slot of the endpoint comes after the caller's deadline; nothing was reserved.
+
+    Raised by the request budget (``request_budget.py``). Not a :class:`TransientError` on
+    purpose: asking again cannot help before the deadline, so the wait loop must end the wait as
+    timed out rather than count a retry.
+    ``wait`` is how long the caller would have had to wait, ``remaining`` how long it had.
+    """
+
+    def __init__(self, message, wait=None, remaining=None, **fields):
+        # Not ``wait`` as a result key: that is the name of an option.
+        super(BudgetDeadlineExceeded, self).__init__(message, budget_wait=wait, **fields)
+        self.wait = wait
+        self.remaining = remaining

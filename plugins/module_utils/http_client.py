@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import email.utils
+import importlib.util
 import ipaddress
 import json
 import math
@@ -32,13 +33,9 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    import xmltodict
-    HAS_XMLTODICT = True
-    XMLTODICT_IMPORT_ERROR = None
-except ImportError:
-    HAS_XMLTODICT = False
-    XMLTODICT_IMPORT_ERROR = traceback.format_exc()
+# Looked up here, imported by xml() on first use: the modules of the JSON vendors never load it.
+HAS_XMLTODICT = importlib.util.find_spec('xmltodict') is not None
+XMLTODICT_IMPORT_ERROR = None if HAS_XMLTODICT else 'No module named xmltodict'
 
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import (
     TerminalError,
@@ -372,7 +369,9 @@ class HttpClient(object):
         An empty body is ``{}``, or with ``required`` a transient error: a proxy or a server that
         broke off can send nothing at all where the vendor always sends an envelope.
         """
-        if not HAS_XMLTODICT:
+        try:
+            import xmltodict
+        except ImportError:
             raise TerminalError('The Python library xmltodict is required on the host that runs this module.')
         if not response.content or not response.content.strip():
             if required:

@@ -62,7 +62,9 @@ except ImportError:  # pragma: no cover - Windows; the budget is per process the
     fcntl = None
     HAS_FCNTL = False
 
-from ansible_collections.asyncops.jobs.plugins.module_utils.errors import AsyncOpsError, TerminalError
+# BudgetDeadlineExceeded lives with the other errors, so that task.py can catch it without
+# importing this file on every run of a module; importing it from here still works.
+from ansible_collections.asyncops.jobs.plugins.module_utils.errors import BudgetDeadlineExceeded, TerminalError
 
 DIRECTORY_PREFIX = 'asyncops-jobs-budget-'
 _DEFAULT_PORTS = {'http': 80, 'https': 443}
@@ -72,21 +74,6 @@ _STATE_VERSION = 1
 # The fallback state of budgets that cannot share a file: {key: tat}, one lock for all of them.
 _LOCAL_STATE = {}
 _LOCAL_LOCK = threading.Lock()
-
-
-class BudgetDeadlineExceeded(AsyncOpsError):
-    """The next free request slot of the endpoint comes after the caller's deadline; nothing was reserved.
-
-    Not a :class:`~.errors.TransientError` on purpose: asking again cannot help before the
-    deadline, so the wait loop must end the wait as timed out rather than count a retry.
-    ``wait`` is how long the caller would have had to wait, ``remaining`` how long it had.
-    """
-
-    def __init__(self, message, wait=None, remaining=None, **fields):
-        # Not ``wait`` as a result key: that is the name of an option.
-        super(BudgetDeadlineExceeded, self).__init__(message, budget_wait=wait, **fields)
-        self.wait = wait
-        self.remaining = remaining
 
 
 def endpoint_key(url, scope=None):

@@ -32,15 +32,10 @@ from ansible_collections.asyncops.jobs.plugins.module_utils.argspec import (
 )
 from ansible_collections.asyncops.jobs.plugins.module_utils.errors import (
     AsyncOpsError,
+    BudgetDeadlineExceeded,
     TerminalError,
     TransientError,
     one_sentence,
-)
-from ansible_collections.asyncops.jobs.plugins.module_utils.progress import ProgressReporter, format_duration
-from ansible_collections.asyncops.jobs.plugins.module_utils.request_budget import (
-    BudgetDeadlineExceeded,
-    RequestBudget,
-    endpoint_key,
 )
 from ansible_collections.asyncops.jobs.plugins.module_utils.version import COLLECTION_NAME
 
@@ -250,6 +245,9 @@ class Task(object):
         self._clients.append(client)
         rate = self.params.get('max_requests_per_second')
         if rate:
+            # Imported only when asked for, like progress below: a module imports (and compiles, from
+            # its zip) every file on each run, and neither is needed by most tasks on the target.
+            from ansible_collections.asyncops.jobs.plugins.module_utils.request_budget import RequestBudget, endpoint_key
             # Shared by every task of this host that talks to the same endpoint (the same account,
             # for clients that name a scope): waiting for it counts against this task's deadline.
             budget = RequestBudget(rate, endpoint_key(client.http.base_url, scope=getattr(client, 'budget_scope', None)),
@@ -297,6 +295,7 @@ class Task(object):
         interval = self.params.get('progress_interval') or 0
         if not self.can_show_progress() or interval <= 0:
             return None
+        from ansible_collections.asyncops.jobs.plugins.module_utils.progress import ProgressReporter
         label = '%s [%s]' % (self.spec.fqcn, self.host) if self.host else self.spec.fqcn
         reporter = ProgressReporter(self._emit, label, describe, interval, self.policy.timeout, noun=noun,
                                     elapsed_offset=self.clock.now() - self.started, redact=self.redact,
@@ -307,6 +306,7 @@ class Task(object):
         waits, seconds = self.budget_waited()
         if not waits:
             return None
+        from ansible_collections.asyncops.jobs.plugins.module_utils.progress import format_duration
         return 'waited %s for the request budget (%d times)' % (format_duration(seconds), waits)
 
     def _emit(self, line):

@@ -275,12 +275,13 @@ def test_a_start_throttled_past_the_deadline_starts_nothing(monkeypatch, sas):
 def test_the_request_budget_is_kept_per_access_key(monkeypatch, sas):
     from asyncops_simulators import sas as simulated
     keys = []
-    real_budget = task_module.RequestBudget
+    from ansible_collections.asyncops.jobs.plugins.module_utils import request_budget  # Task.client() imports it when asked
+    real_budget = request_budget.RequestBudget
 
     def spy(rate, key, **kwargs):
         keys.append(key)
         return real_budget(rate, key, **kwargs)
-    monkeypatch.setattr(task_module, 'RequestBudget', spy)
+    monkeypatch.setattr(request_budget, 'RequestBudget', spy)
     task_id = sas.simulator.create_operation({'duration': 0})['id']
     for key_id, secret, token in ((simulated.DEFAULT_ACCESS_KEY_ID, simulated.DEFAULT_ACCESS_KEY_SECRET, None),
                                   (simulated.STS_ACCESS_KEY_ID, simulated.STS_ACCESS_KEY_SECRET,
