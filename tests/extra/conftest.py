@@ -15,8 +15,6 @@ def start_simulator(tmp_path_factory):
         server, ca_path = kit.start_in_thread(simulator, str(tmp_path_factory.mktemp(simulator.name)))
         started.append(server)
         server.ca_path = ca_path
-        server.simulator = simulator
-        server.base_url = 'https://127.0.0.1:%d' % server.port
         return server
     yield start
     for server in started:

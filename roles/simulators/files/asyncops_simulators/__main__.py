@@ -64,10 +64,21 @@ def serve(args):
         simulator = load(vendor)()
         servers[vendor] = kit.SimulatorServer(simulator, context, args.host, fixed_ports.get(vendor, 0),
                                               verbose=args.verbose)
-    for vendor, server in servers.items():
+    # On IPv4 loopback, each simulator also answers on IPv6 loopback at the same port, serving
+    # the same state, so a test can reach one operation as 127.0.0.1 and as ::1 (a host
+    # without IPv6 simply goes without).
+    also = []
+    if args.host == '127.0.0.1':
+        for vendor, server in list(servers.items()):
+            try:
+                also.append(kit.SimulatorServer(server.simulator, context, '::1', server.port, verbose=args.verbose))
+            except OSError:
+                break
+    for vendor, server in list(servers.items()) + [('ipv6', s) for s in also]:
         threading.Thread(target=server.serve_forever, name='sim-%s' % vendor, daemon=True).start()
     # url_host: the host as it goes into a URL (an IPv6 literal in brackets), for playbooks.
     state = {'pid': os.getpid(), 'host': args.host, 'url_host': kit.url_host(args.host),
+             'ipv6_loopback': len(also) == len(servers),
              'ca_path': paths['ca.pem'], 'state_dir': args.state_dir,
              'ports': {vendor: server.port for vendor, server in servers.items()}}
     tmp = _state_path(args.state_dir) + '.tmp'
@@ -84,7 +95,7 @@ def serve(args):
         if args.idle_timeout and all(time.monotonic() - s.simulator.last_request_at > args.idle_timeout
                                      for s in servers.values()):
             break
-    for server in servers.values():
+    for server in list(servers.values()) + also:
         server.shutdown()
         server.server_close()
     try:
