@@ -79,7 +79,7 @@ def test_both_ways_give_the_same_result(monkeypatch, sf, options):
     module_result, module_failed = run(monkeypatch, sf, **options)
     sf.reset()
     controller_result, controller_failed = _run_on_controller(sf, options)
-    assert module_failed == controller_failed is True
+    assert module_failed is True and controller_failed is True
     assert (module_result['ran_on'], controller_result['ran_on']) == ('target', 'controller')
     for key in ('msg', 'reason', 'timed_out', 'summary', 'results', 'error'):
         assert module_result.get(key) == controller_result.get(key), key
