@@ -24,12 +24,21 @@ moves all three). Targets: controller <= 0.7 x uri, target <= 1.1 x uri (printed
 module task must report the ran_on it was asked for, and every task must succeed: the script exits 1
 otherwise.
 
-    tests/benchmarks/run.sh finished_operation [--repeat 15 --warmup 1 --runs 1 --pipelining]
+With --instructions, the module processes themselves are also counted, free of the machine's load:
+one more run keeps its AnsiballZ files (ANSIBLE_KEEP_REMOTE_FILES), and each uri and target-way module
+file is run again under valgrind's callgrind, which counts the instructions it executes (a few
+minutes: callgrind runs code about 50 times slower). Printed per vendor: instructions of the uri
+module, of the module, and their ratio.
+
+    tests/benchmarks/run.sh finished_operation [--repeat 15 --warmup 1 --runs 1 --pipelining --instructions]
 """
 
 import argparse
+import concurrent.futures
+import glob
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -140,20 +149,21 @@ def playbook_text(sims, repeat):
     return text
 
 
-def run_playbook(sims, args, workdir, run):
-    playbook = os.path.join(workdir, 'finished-%d.yml' % run)
+def run_playbook(sims, args, workdir, run, text=None, extra_env=None):
+    playbook = os.path.join(workdir, 'finished-%s.yml' % run)
     with open(playbook, 'w') as f:
-        f.write(playbook_text(sims, args.warmup + args.repeat))
+        f.write(text or playbook_text(sims, args.warmup + args.repeat))
     inventory = os.path.join(workdir, 'inventory.ini')
     with open(inventory, 'w') as f:
         # The interpreter of this venv for the target way and uri alike: no discovery, same Python.
         f.write('localhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
-    timings = os.path.join(workdir, 'timings-%d.jsonl' % run)
+    timings = os.path.join(workdir, 'timings-%s.jsonl' % run)
     env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, 'callback_plugins'),
                ANSIBLE_CALLBACKS_ENABLED='task_durations', ASYNCOPS_BENCH_TIMINGS=timings,
                ANSIBLE_RETRY_FILES_ENABLED='False', ANSIBLE_PIPELINING=str(bool(args.pipelining)))
     env.pop('ASYNCOPS_JOBS_RUN_ON', None)
-    log = os.path.join(workdir, 'finished-%d.log' % run)
+    env.update(extra_env or {})
+    log = os.path.join(workdir, 'finished-%s.log' % run)
     started = time.monotonic()
     with open(log, 'w') as out:
         rc = subprocess.call([shutil.which('ansible-playbook'), '-i', inventory, playbook],
@@ -205,6 +215,50 @@ def report(figures):
                                      for way in WAYS))
 
 
+KEPT_ORDER = [('solidfire', 'uri'), ('solidfire', 'target'), ('integration_server', 'uri'),
+              ('integration_server', 'target')]
+
+
+def instructions(path):
+    """Instructions one run of a kept AnsiballZ file executes, counted by callgrind (hash seed fixed)."""
+    env = dict(os.environ, PYTHONHASHSEED='0')
+    done = subprocess.run(['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', sys.executable, path],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, universal_newlines=True)
+    counted = re.search(r'Collected : (\d+)', done.stderr)
+    answer = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else '{}'
+    if done.returncode != 0 or not counted or '"failed": true' in answer:
+        raise RuntimeError('%s did not run cleanly under callgrind (rc %d): %s' % (
+            os.path.basename(path), done.returncode, (done.stderr or answer)[-300:]))
+    return int(counted.group(1))
+
+
+def count_instructions(sims, args, workdir):
+    """``{(vendor, way): instructions}`` of the uri and target-way module runs of one kept repetition."""
+    remote = os.path.join(workdir, 'remote')
+    tasks = [task for task in playbook_text(sims, 1)[len(PLAY):].split('\n    - name: ') if task.strip()]
+    kept = [t for t in tasks if t.split(' ', 2)[1] in ('uri', 'target')]
+    # The order of KEPT_ORDER: repetition 0 is not rotated.
+    text = PLAY + ''.join('\n    - name: ' + t for t in kept)
+    rc, dummy, dummy, output = run_playbook(sims, args, workdir, 'kept', text=text, extra_env=dict(
+        ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=remote))
+    if rc != 0:
+        raise RuntimeError('the playbook that keeps the module files failed: ' + output[-500:])
+    files = sorted(glob.glob(os.path.join(remote, 'ansible-tmp-*', 'AnsiballZ_*.py')),
+                   key=lambda p: float(os.path.basename(os.path.dirname(p)).split('-')[2]))
+    if len(files) != len(KEPT_ORDER):
+        raise RuntimeError('expected %d kept module files, found %d' % (len(KEPT_ORDER), len(files)))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        counts = list(pool.map(instructions, files))
+    return dict(zip(KEPT_ORDER, counts))
+
+
+def report_instructions(counts):
+    for vendor in ('solidfire', 'integration_server'):
+        uri, target = counts[(vendor, 'uri')], counts[(vendor, 'target')]
+        print('%s: instructions of one module run, uri %.0fM, target way %.0fM: target / uri %.2f' % (
+            vendor, uri / 1e6, target / 1e6, target / float(uri)))
+
+
 def load_average():
     try:
         return '%.1f' % os.getloadavg()[0]
@@ -218,6 +272,8 @@ def main():
     parser.add_argument('--warmup', type=int, default=1, help='repetitions run first and left out')
     parser.add_argument('--runs', type=int, default=1, help='playbook runs; figures per run, then pooled')
     parser.add_argument('--pipelining', action='store_true', help='ANSIBLE_PIPELINING=True for uri and the target way')
+    parser.add_argument('--instructions', action='store_true',
+                        help='also count the instructions of one uri and one target-way module run (needs valgrind)')
     parser.add_argument('--keep', action='store_true', help='keep the work directory (playbooks, logs, timings)')
     args = parser.parse_args()
 
@@ -247,6 +303,12 @@ def main():
         if args.runs > 1:
             print('pooled over %d runs:' % args.runs)
             report(pooled)
+        if args.instructions:
+            try:
+                report_instructions(count_instructions(sims, args, workdir))
+            except (OSError, RuntimeError) as err:
+                ok = False
+                print('instructions: not counted: %s' % err)
     finally:
         for sim in sims.values():
             sim['server'].shutdown()
