@@ -11,7 +11,6 @@ import json
 
 import pytest
 
-from ansible_collections.asyncops.jobs.plugins.module_utils import task as task_module
 from ansible_collections.asyncops.jobs.plugins.module_utils import wait as wait_module
 from ansible_collections.asyncops.jobs.plugins.module_utils.request_budget import endpoint_key
 from ansible_collections.asyncops.jobs.plugins.modules import sas_scan_task_progress
@@ -294,48 +293,6 @@ def test_the_request_budget_is_kept_per_access_key(monkeypatch, sas):
     url = 'https://127.0.0.1:%d' % sas.port
     assert keys == [endpoint_key(url, scope=simulated.DEFAULT_ACCESS_KEY_ID),
                     endpoint_key(url, scope=simulated.STS_ACCESS_KEY_ID)]
-
-
-def test_progress_lines_name_the_scan_and_estimate_nothing(monkeypatch, sas):
-    from ansible_collections.asyncops.jobs.plugins.module_utils.operations import sas_scan_task_progress as operation
-    from ansible_collections.asyncops.jobs.plugins.plugin_utils.controller_task import validate_like_a_module
-
-    lines = []
-
-    class Watched(task_module.Task):
-        host = 'sas01'
-
-        def can_show_progress(self):
-            return True
-
-        def show_progress(self, line):
-            lines.append(line)
-
-    clock = use_clock(monkeypatch, sas)
-    task_id = sas.simulator.create_operation({'duration': 10})['id']
-    params, dummy, error = validate_like_a_module(operation.SPEC, args(sas, task_id=task_id, poll_interval=1,
-                                                                       max_poll_interval=2, progress_interval=30),
-                                                  'sas_scan_task_progress')
-    assert error is None
-    result, failed = task_module.perform(operation.SPEC, operation.run, params, False,
-                                         lambda: Watched(operation.SPEC, params), 'controller')
-    assert not failed and result['vendor_status'] == 'Success', result
-    assert clock.t >= 10
-    prefix = 'asyncops.jobs.sas_scan_task_progress [sas01]: virus scan task %d: ' % task_id
-    assert [line[len(prefix):].split(',')[0] for line in lines] == ['init', 'Processing', 'Success']
-    assert all(line.startswith(prefix) for line in lines)
-    # The service reports a word, not a percentage: no line may pretend to know the time left.
-    assert not any('left' in line for line in lines)
-
-
-def test_the_controller_way_names_the_option_and_knows_the_secrets_of_a_wrong_type(monkeypatch, sas):
-    from ansible_collections.asyncops.jobs.plugins.module_utils.operations import sas_scan_task_progress as operation
-    from ansible_collections.asyncops.jobs.plugins.plugin_utils.controller_task import validate_like_a_module
-    monkeypatch.setenv('ALICLOUD_SECURITY_TOKEN', 'CAIS-env-token-0e1f2a')
-    options = args(sas, target_info='web-01', access_key_secret='typo-Secret-ab12cd34ef')
-    dummy, no_log_values, error = validate_like_a_module(operation.SPEC, options, 'sas_scan_task_progress')
-    assert "option 'target_info'" in error
-    assert {'typo-Secret-ab12cd34ef', 'CAIS-env-token-0e1f2a'} <= no_log_values
 
 
 @pytest.mark.parametrize('signature_version', ['v3', 'v1'])
