@@ -211,8 +211,8 @@ def report(figures):
             print('    %s / uri: %.2f (median of per-repetition ratios %.2f; target <= %.1f: %s)' % (
                 way, ratio, paired, TARGETS[way], 'met' if within else 'MISSED'))
         spread = dict((way, (min(ways[way].values()), max(ways[way].values()))) for way in WAYS)
-        print('    range: ' + ', '.join('%s %.0f-%.0f ms' % (way, 1000 * spread[way][0], 1000 * spread[way][1])
-                                     for way in WAYS))
+        ranges = ['%s %.0f-%.0f ms' % (way, 1000 * spread[way][0], 1000 * spread[way][1]) for way in WAYS]
+        print('    range: ' + ', '.join(ranges))
 
 
 KEPT_ORDER = [('solidfire', 'uri'), ('solidfire', 'target'), ('integration_server', 'uri'),
@@ -223,7 +223,8 @@ def instructions(path):
     """Instructions one run of a kept AnsiballZ file executes, counted by callgrind (hash seed fixed)."""
     env = dict(os.environ, PYTHONHASHSEED='0')
     done = subprocess.run(['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', sys.executable, path],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, universal_newlines=True)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, universal_newlines=True,
+                          check=False)
     counted = re.search(r'Collected : (\d+)', done.stderr)
     answer = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else '{}'
     if done.returncode != 0 or not counted or '"failed": true' in answer:
