@@ -54,6 +54,11 @@ SLACK = 3.0
 FAST = 5.0
 # The module's own ``elapsed`` has no process start in it: a tighter bound.
 ELAPSED_SLACK = 0.5
+# After the wait has ended, ansible-core serialises, ships and registers the result; a result of
+# one entry per id over thousands of ids (hundreds of KB) costs seconds of that on a loaded
+# machine. That time is not the wait's (``elapsed`` above stays strictly bounded), so the task's
+# wall time may have this much more per MB of result.
+RESULT_SECONDS_PER_MB = 15.0
 MSG_FORBIDDEN = ('Traceback', 'HTTPSConnectionPool', 'Max retries exceeded')
 PLAYBOOK_TIMEOUT = 900
 # The result keys a failing cell shows.
@@ -358,7 +363,8 @@ def cell_problems(cell, record, args, mode, overhead):
         bound = request_timeout
     if isinstance(result.get('elapsed'), (int, float)) and result['elapsed'] > bound + ELAPSED_SLACK:
         problems.append('elapsed %.1f s is over the bound of %.1f s' % (result['elapsed'], bound))
-    limit = (FAST if expect.fast else bound + SLACK) + overhead
+    result_cost = RESULT_SECONDS_PER_MB * len(json.dumps(result)) / 1e6
+    limit = (FAST if expect.fast else bound + SLACK) + overhead + result_cost
     if record['duration'] > limit:
         problems.append('the task took %.1f s, more than %.1f s (%.1f s of them for starting a task in this run)'
                         % (record['duration'], limit, overhead))
