@@ -439,9 +439,12 @@ run_body() {
 # --- scheduling ------------------------------------------------------------------------------
 # Steps wait for what they need: galaxy-importer for build's tarball. Sanity steps run one at a
 # time: they share ansible-test's venv cache (~/.ansible/test/venv), which is not safe to build
-# into twice at once. Otherwise the longest step (by the last run's timings) starts first.
+# into twice at once. Integration steps run one at a time too: ansible-test does not pass TMPDIR
+# on, so every run's targets keep their simulators' state in the same /tmp/asyncops-it-<target>
+# and one run would stop the other's simulators. Otherwise the longest step (by the last run's
+# timings) starts first.
 dep_of() { case $1 in galaxy-importer) want build && echo build ;; esac; }
-class_of() { case $1 in sanity|sanity-*) echo sanity ;; esac; }
+class_of() { case $1 in sanity|sanity-*) echo sanity ;; integration|integration-*) echo integration ;; esac; }
 TIMES_FILE="$AO_CACHE/step-times.txt"
 declare -A EST=()
 if [ -f "$TIMES_FILE" ]; then
