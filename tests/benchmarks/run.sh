@@ -4,6 +4,7 @@
 #   tests/benchmarks/run.sh ksc_hint_floor [--runs 3]
 #   tests/benchmarks/run.sh sbc_token_renewal
 #   tests/benchmarks/run.sh solidfire_many_handles [--handles 1000 --baseline-handles 100]
+#   tests/benchmarks/run.sh finished_operation [--repeat 15 --instructions]
 #
 # Benchmarks are never part of scripts/test.sh: they print figures (as ratios against a baseline
 # measured in the same run), they do not pass or fail on timing.
