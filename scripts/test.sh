@@ -439,10 +439,10 @@ run_body() {
 # --- scheduling ------------------------------------------------------------------------------
 # Steps wait for what they need: galaxy-importer for build's tarball. Sanity steps run one at a
 # time: they share ansible-test's venv cache (~/.ansible/test/venv), which is not safe to build
-# into twice at once. Integration steps run one at a time too: ansible-test does not pass TMPDIR
-# on, so every run's targets keep their simulators' state in the same /tmp/asyncops-it-<target>
-# and one run would stop the other's simulators. Otherwise the longest step (by the last run's
-# timings) starts first.
+# into twice at once. Integration steps run one at a time too: their targets once shared one
+# simulator state dir in /tmp (they now keep it under ansible-test's output_dir, so this could be
+# lifted), and their timing-sensitive scenarios are steadier without a second run on the two cores.
+# Otherwise the longest step (by the last run's timings) starts first.
 dep_of() { case $1 in galaxy-importer) want build && echo build ;; esac; }
 class_of() { case $1 in sanity|sanity-*) echo sanity ;; integration|integration-*) echo integration ;; esac; }
 TIMES_FILE="$AO_CACHE/step-times.txt"
