@@ -232,7 +232,8 @@ def test_a_wrongly_typed_option_prints_no_secret(monkeypatch, capsys, sas, from_
         monkeypatch.setenv('ALICLOUD_SECRET_KEY', secret)
         monkeypatch.setenv('ALICLOUD_SECURITY_TOKEN', token)
     result = run_main_for_real(capsys, options)
-    assert 'invocation' in result
+    # ansible-core up to 2.20 prints the invocation here (where the secret leaked); 2.21 leaves it
+    # out of this failure. Either way nothing printed may carry the secret.
     printed = json.dumps(result)
     assert secret not in printed and token not in printed
     assert result['failed'] and result['reason'] == 'invalid_options'
